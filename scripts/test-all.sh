@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs every test: the crate's unit and integration tests, then the interop
+# tests against real peers (rocketmq-rust broker and client, ali-ons).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo test --release --all-targets
+bash scripts/interop.sh

@@ -1,0 +1,76 @@
+//! GET_ROUTEINFO_BY_TOPIC (105): the hot path, polled by every client for
+//! every topic every 30 s.
+
+use std::sync::Arc;
+
+use super::{CmdError, Header};
+use crate::json_write::Dialect;
+use crate::kvconfig::NAMESPACE_ORDER_TOPIC_CONFIG;
+use crate::remoting::{RemotingCommand, ResponseCode};
+use crate::shared::Shared;
+
+/// MQVersion V4_9_4: clients from this version on read standard JSON.
+const V4_9_4: i32 = 401;
+
+const FAQ_SUFFIX: &str =
+    "\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details.";
+
+pub struct GetRouteInfo {
+    topic: String,
+    standard_json: bool,
+}
+
+impl GetRouteInfo {
+    pub fn parse(req: &RemotingCommand) -> Result<Self, CmdError> {
+        let h = Header(&req.ext_fields);
+        Ok(GetRouteInfo {
+            topic: h.required_string("topic")?,
+            standard_json: req.version >= V4_9_4 || h.bool_or_false("acceptStandardJsonOnly"),
+        })
+    }
+
+    pub fn apply(
+        self,
+        shared: &Arc<Shared>,
+        req: &RemotingCommand,
+    ) -> Result<RemotingCommand, CmdError> {
+        let (order_enabled, not_ready) = {
+            let config = shared.config();
+            let warming = shared.started_at.elapsed().as_secs()
+                < config.namesrv.wait_seconds_for_service.max(0) as u64;
+            (
+                config.namesrv.order_message_enable,
+                config.namesrv.need_wait_for_service && warming,
+            )
+        };
+        if not_ready {
+            return Ok(req.response(
+                ResponseCode::SYSTEM_ERROR,
+                Some("name server not ready".into()),
+            ));
+        }
+        let Some(mut route) = shared
+            .routes
+            .pickup_route(&self.topic, shared.route_options())
+        else {
+            return Ok(req.response(
+                ResponseCode::TOPIC_NOT_EXIST,
+                Some(format!(
+                    "No topic route info in name server for the topic: {}{FAQ_SUFFIX}",
+                    self.topic
+                )),
+            ));
+        };
+        if order_enabled {
+            route.order_topic_conf = shared.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, &self.topic);
+        }
+        let dialect = if self.standard_json {
+            Dialect::Standard
+        } else {
+            Dialect::Fastjson
+        };
+        Ok(req
+            .response(ResponseCode::SUCCESS, None)
+            .with_body(route.to_json(dialect)))
+    }
+}

@@ -1,0 +1,85 @@
+//! Request handlers: one module per request, each parsing its own header
+//! and body and applying itself to the shared state. `dispatch` routes a
+//! decoded request to its handler and turns errors into error responses.
+
+mod broker_heartbeat;
+mod get_broker_cluster_info;
+mod get_route_info;
+pub mod header;
+mod query_data_version;
+mod register_broker;
+mod unregister_broker;
+
+use std::sync::Arc;
+
+use crate::remoting::{RemotingCommand, RequestCode, ResponseCode};
+use crate::route::ConnId;
+use crate::shared::Shared;
+
+pub use header::{Header, HeaderError};
+
+/// Why a request could not be served; becomes a SYSTEM_ERROR response whose
+/// remark is this error's text, as Java answers a RemotingCommandException.
+#[derive(Debug, thiserror::Error)]
+pub enum CmdError {
+    #[error(transparent)]
+    Header(#[from] HeaderError),
+    #[error("{0}")]
+    Body(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// What a handler sees of the request's origin.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin {
+    pub conn: ConnId,
+}
+
+/// Serves one request. `None` for one-way requests, which get no answer.
+pub async fn dispatch(
+    shared: &Arc<Shared>,
+    origin: Origin,
+    req: RemotingCommand,
+) -> Option<RemotingCommand> {
+    let oneway = req.is_oneway();
+    let response = match RequestCode::from_value(req.code) {
+        Some(code) => match serve(shared, origin, code, &req).await {
+            Ok(response) => response,
+            Err(err) => {
+                tracing::warn!(code = req.code, opaque = req.opaque, error = %err, "request failed");
+                req.response(ResponseCode::SYSTEM_ERROR, Some(err.to_string()))
+            }
+        },
+        None => not_supported(&req),
+    };
+    (!oneway).then_some(response)
+}
+
+fn not_supported(req: &RemotingCommand) -> RemotingCommand {
+    tracing::debug!(code = req.code, "request code not supported");
+    req.response(
+        ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
+        Some(format!(" request type {} not supported", req.code)),
+    )
+}
+
+async fn serve(
+    shared: &Arc<Shared>,
+    origin: Origin,
+    code: RequestCode,
+    req: &RemotingCommand,
+) -> Result<RemotingCommand, CmdError> {
+    use RequestCode::*;
+    match code {
+        REGISTER_BROKER => {
+            register_broker::RegisterBroker::parse(req, shared)?.apply(shared, origin, req)
+        }
+        UNREGISTER_BROKER => unregister_broker::UnregisterBroker::parse(req)?.apply(shared, req),
+        BROKER_HEARTBEAT => broker_heartbeat::BrokerHeartbeat::parse(req)?.apply(shared, req),
+        QUERY_DATA_VERSION => query_data_version::QueryDataVersion::parse(req)?.apply(shared, req),
+        GET_ROUTEINFO_BY_TOPIC => get_route_info::GetRouteInfo::parse(req)?.apply(shared, req),
+        GET_BROKER_CLUSTER_INFO => Ok(get_broker_cluster_info::apply(shared, req)),
+        _ => Ok(not_supported(req)),
+    }
+}

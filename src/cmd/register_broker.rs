@@ -1,0 +1,101 @@
+//! REGISTER_BROKER (103): a broker's full registration, every 30 s.
+
+use std::sync::Arc;
+
+use super::{CmdError, Header, Origin};
+use crate::kvconfig::{kv_table_json, NAMESPACE_ORDER_TOPIC_CONFIG};
+use crate::remoting::{RemotingCommand, ResponseCode};
+use crate::route::register_body::{self, RegisterBrokerBody};
+use crate::route::BrokerRegistration;
+use crate::shared::Shared;
+
+pub struct RegisterBroker {
+    registration: BrokerRegistration,
+}
+
+impl RegisterBroker {
+    /// Parses header and body; the body (possibly megabytes) is decoded here,
+    /// before any lock is taken.
+    pub fn parse(req: &RemotingCommand, shared: &Shared) -> Result<Self, CmdError> {
+        let h = Header(&req.ext_fields);
+        let broker_name = h.required_string("brokerName")?;
+        let broker_addr = h.required_string("brokerAddr")?;
+        let cluster_name = h.required_string("clusterName")?;
+        let ha_server_addr = h.required_string("haServerAddr")?;
+        let broker_id = h.required_i64("brokerId")?;
+        let heartbeat_timeout_ms = h.optional_i64("heartbeatTimeoutMillis")?;
+        let enable_acting_master = h.optional_bool("enableActingMaster");
+        let compressed = h.bool_or_false("compressed");
+        let body_crc32 = h.optional_i64("bodyCrc32")?.unwrap_or(0);
+
+        if body_crc32 != 0 && i64::from(masked_crc32(&req.body)) != body_crc32 {
+            return Err(CmdError::Body("crc32 not match".into()));
+        }
+        let RegisterBrokerBody {
+            wrapper,
+            filter_server_list,
+        } = register_body::decode(&req.body, compressed, req.version, shared.max_frame())
+            .map_err(|e| CmdError::Body(format!("Failed to decode RegisterBrokerBody: {e}")))?;
+
+        Ok(RegisterBroker {
+            registration: BrokerRegistration {
+                cluster_name,
+                broker_addr,
+                broker_name,
+                broker_id,
+                ha_server_addr,
+                zone_name: req.ext_fields.get("zoneName").cloned(),
+                heartbeat_timeout_ms,
+                enable_acting_master,
+                wrapper,
+                filter_server_list,
+                conn: None,
+            },
+        })
+    }
+
+    pub fn apply(
+        mut self,
+        shared: &Arc<Shared>,
+        origin: Origin,
+        req: &RemotingCommand,
+    ) -> Result<RemotingCommand, CmdError> {
+        self.registration.conn = Some(origin.conn);
+        let result = shared.routes.register_broker(
+            self.registration,
+            shared.route_options(),
+            Shared::now_ms(),
+        );
+        let result = match result {
+            Ok(result) => result,
+            Err(refused) => {
+                tracing::warn!(%refused, "registration refused");
+                return Ok(req.response(
+                    ResponseCode::SYSTEM_ERROR,
+                    Some("register broker failed".into()),
+                ));
+            }
+        };
+        if let Some(notice) = result.notice {
+            shared.notify(vec![notice]);
+        }
+        let mut response = req.response(ResponseCode::SUCCESS, None);
+        if let Some(addr) = result.master_addr {
+            response = response.with_ext("masterAddr", addr);
+        }
+        if let Some(addr) = result.ha_server_addr {
+            response = response.with_ext("haServerAddr", addr);
+        }
+        if shared.config().namesrv.return_order_topic_config_to_broker {
+            if let Some(entries) = shared.kv.list(NAMESPACE_ORDER_TOPIC_CONFIG) {
+                response = response.with_body(kv_table_json(&entries));
+            }
+        }
+        Ok(response)
+    }
+}
+
+/// java.util.zip.CRC32 masked to a non-negative int (Java `UtilAll.crc32`).
+pub fn masked_crc32(bytes: &[u8]) -> i32 {
+    (crc32fast::hash(bytes) & 0x7FFF_FFFF) as i32
+}

@@ -1,0 +1,346 @@
+//! The effective configuration: the Java NameServer's `NamesrvConfig` and
+//! `NettyServerConfig` properties, by their Java names, with Java defaults.
+
+use std::path::{Path, PathBuf};
+
+use crate::properties;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {source}")]
+    Syntax {
+        path: PathBuf,
+        source: properties::PropertiesError,
+    },
+    #[error("config property {key}={value:?} is not a valid {expected}")]
+    BadValue {
+        key: String,
+        value: String,
+        expected: &'static str,
+    },
+}
+
+/// A property value type: parsed from and printed to Java's text form.
+trait PropValue: Sized {
+    const EXPECTED: &'static str;
+    fn parse_prop(text: &str) -> Option<Self>;
+    fn print_prop(&self) -> String;
+}
+
+impl PropValue for String {
+    const EXPECTED: &'static str = "string";
+    fn parse_prop(text: &str) -> Option<Self> {
+        Some(text.to_string())
+    }
+    fn print_prop(&self) -> String {
+        self.clone()
+    }
+}
+
+impl PropValue for bool {
+    const EXPECTED: &'static str = "boolean (true or false)";
+    fn parse_prop(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+    fn print_prop(&self) -> String {
+        self.to_string()
+    }
+}
+
+macro_rules! int_prop {
+    ($($t:ty),*) => {$(
+        impl PropValue for $t {
+            const EXPECTED: &'static str = concat!("integer (", stringify!($t), ")");
+            fn parse_prop(text: &str) -> Option<Self> {
+                text.trim().parse().ok()
+            }
+            fn print_prop(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+int_prop!(i32, i64);
+
+/// Declares a config struct whose fields are set and read by their Java
+/// property names; each field is declared once with its default.
+macro_rules! config_struct {
+    ($(#[$meta:meta])* $name:ident { $( $(#[$fmeta:meta])* $field:ident : $ty:ty = $key:literal => $default:expr ),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name { $( $(#[$fmeta])* pub $field: $ty, )+ }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name { $( $field: $default, )+ }
+            }
+        }
+
+        impl $name {
+            pub const KEYS: &'static [&'static str] = &[$($key),+];
+
+            /// Sets the property named `key`; `Ok(false)` if no such property.
+            pub fn set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
+                match key {
+                    $( $key => {
+                        self.$field = <$ty as PropValue>::parse_prop(value).ok_or_else(|| ConfigError::BadValue {
+                            key: key.to_string(),
+                            value: value.to_string(),
+                            expected: <$ty as PropValue>::EXPECTED,
+                        })?;
+                        Ok(true)
+                    } )+
+                    _ => Ok(false),
+                }
+            }
+
+            pub fn get(&self, key: &str) -> Option<String> {
+                match key {
+                    $( $key => Some(self.$field.print_prop()), )+
+                    _ => None,
+                }
+            }
+
+            pub fn entries(&self) -> Vec<(&'static str, String)> {
+                vec![$( ($key, self.$field.print_prop()), )+]
+            }
+        }
+    };
+}
+
+fn home_path(rest: &str) -> String {
+    let home = std::env::var("HOME").unwrap_or_else(|_| ".".into());
+    Path::new(&home).join(rest).display().to_string()
+}
+
+config_struct! {
+    /// Java `NamesrvConfig`.
+    NamesrvConfig {
+        /// RocketMQ installation directory (informational here).
+        rocketmq_home: String = "rocketmqHome" => std::env::var("ROCKETMQ_HOME").unwrap_or_default(),
+        /// Where the KV table is persisted.
+        kv_config_path: String = "kvConfigPath" => home_path("namesrv/kvConfig.json"),
+        /// Where UPDATE_NAMESRV_CONFIG persists the configuration.
+        config_store_path: String = "configStorePath" => home_path("namesrv/namesrv.properties"),
+        /// Environment name of the (obsolete) cluster-test mode.
+        product_env_name: String = "productEnvName" => "center".into(),
+        /// Cluster-test mode (obsolete; see README).
+        cluster_test: bool = "clusterTest" => false,
+        /// Put ORDER_TOPIC_CONFIG entries into route answers.
+        order_message_enable: bool = "orderMessageEnable" => false,
+        /// Send ORDER_TOPIC_CONFIG entries back in the register answer.
+        return_order_topic_config_to_broker: bool = "returnOrderTopicConfigToBroker" => true,
+        /// Java thread pool size (accepted; tokio schedules our work).
+        client_request_thread_pool_nums: i32 = "clientRequestThreadPoolNums" => 8,
+        /// Java thread pool size (accepted; tokio schedules our work).
+        default_thread_pool_nums: i32 = "defaultThreadPoolNums" => 16,
+        /// Java queue capacity (accepted; unused).
+        client_request_thread_pool_queue_capacity: i32 = "clientRequestThreadPoolQueueCapacity" => 50000,
+        /// Java queue capacity (accepted; unused).
+        default_thread_pool_queue_capacity: i32 = "defaultThreadPoolQueueCapacity" => 10000,
+        /// Milliseconds between scans for brokers whose heartbeat lapsed.
+        scan_not_active_broker_interval: i64 = "scanNotActiveBrokerInterval" => 5000,
+        /// Java unregister queue capacity (accepted; we unregister synchronously).
+        un_register_broker_queue_capacity: i32 = "unRegisterBrokerQueueCapacity" => 3000,
+        /// Report a slave as acting master when its group lost the master.
+        support_acting_master: bool = "supportActingMaster" => false,
+        /// Serve GET_ALL_TOPIC_LIST_FROM_NAMESERVER.
+        enable_all_topic_list: bool = "enableAllTopicList" => true,
+        /// Serve the per-cluster and unit topic lists.
+        enable_topic_list: bool = "enableTopicList" => true,
+        /// Send NOTIFY_MIN_BROKER_ID_CHANGE to brokers.
+        notify_min_broker_id_changed: bool = "notifyMinBrokerIdChanged" => false,
+        /// Embedded controller (not supported; accepted).
+        enable_controller_in_namesrv: bool = "enableControllerInNamesrv" => false,
+        /// Refuse route lookups for waitSecondsForService after start.
+        need_wait_for_service: bool = "needWaitForService" => false,
+        /// Warm-up window for needWaitForService.
+        wait_seconds_for_service: i32 = "waitSecondsForService" => 45,
+        /// Drop topics a broker no longer lists when it re-registers.
+        delete_topic_with_broker_registration: bool = "deleteTopicWithBrokerRegistration" => false,
+        /// Properties UPDATE_NAMESRV_CONFIG may not change (';'-separated).
+        config_black_list: String = "configBlackList" => "configBlackList;configStorePath;kvConfigPath".into(),
+    }
+}
+
+config_struct! {
+    /// Java `NettyServerConfig`, plus namesrv's own keys at the end.
+    ServerConfig {
+        /// Address to listen on.
+        bind_address: String = "bindAddress" => "0.0.0.0".into(),
+        /// Port to listen on (0 picks a free one).
+        listen_port: i32 = "listenPort" => 9876,
+        /// Java worker threads (accepted; unused).
+        server_worker_threads: i32 = "serverWorkerThreads" => 8,
+        /// Java callback threads (accepted; unused).
+        server_callback_executor_threads: i32 = "serverCallbackExecutorThreads" => 0,
+        /// Java selector threads (accepted; unused).
+        server_selector_threads: i32 = "serverSelectorThreads" => 3,
+        /// Java one-way semaphore (accepted; unused).
+        server_oneway_semaphore_value: i32 = "serverOnewaySemaphoreValue" => 256,
+        /// Java async semaphore (accepted; unused).
+        server_async_semaphore_value: i32 = "serverAsyncSemaphoreValue" => 64,
+        /// Seconds of silence after which a connection is closed.
+        server_channel_max_idle_time_seconds: i32 = "serverChannelMaxIdleTimeSeconds" => 120,
+        /// SO_SNDBUF (0 = system default; accepted).
+        server_socket_snd_buf_size: i32 = "serverSocketSndBufSize" => 0,
+        /// SO_RCVBUF (0 = system default; accepted).
+        server_socket_rcv_buf_size: i32 = "serverSocketRcvBufSize" => 0,
+        /// Netty write buffer high water mark (accepted).
+        write_buffer_high_water_mark: i32 = "writeBufferHighWaterMark" => 0,
+        /// Netty write buffer low water mark (accepted).
+        write_buffer_low_water_mark: i32 = "writeBufferLowWaterMark" => 0,
+        /// Listen backlog.
+        server_socket_backlog: i32 = "serverSocketBacklog" => 1024,
+        /// Netty pooled allocator (accepted; unused).
+        server_pooled_byte_buf_allocator_enable: bool = "serverPooledByteBufAllocatorEnable" => true,
+        /// Java graceful-shutdown switch (we always shut down gracefully).
+        enable_shutdown_gracefully: bool = "enableShutdownGracefully" => false,
+        /// Seconds to wait for connections to finish on shutdown.
+        shutdown_wait_time_seconds: i32 = "shutdownWaitTimeSeconds" => 30,
+        /// Netty epoll switch (accepted; unused).
+        use_epoll_native_selector: bool = "useEpollNativeSelector" => false,
+        /// namesrv: largest frame accepted in bytes, length prefix included.
+        frame_max_length: i64 = "frameMaxLength" => 16 * 1024 * 1024,
+        /// namesrv: connections served at once.
+        max_connections: i64 = "maxConnections" => 65536,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Config {
+    pub namesrv: NamesrvConfig,
+    pub server: ServerConfig,
+}
+
+impl Config {
+    /// Sets a property by its Java name; `Ok(false)` for an unknown key.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
+        Ok(self.namesrv.set(key, value)? || self.server.set(key, value)?)
+    }
+
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.namesrv.get(key).or_else(|| self.server.get(key))
+    }
+
+    /// Every property, NamesrvConfig first, in declaration order.
+    pub fn entries(&self) -> Vec<(&'static str, String)> {
+        let mut all = self.namesrv.entries();
+        all.extend(self.server.entries());
+        all
+    }
+
+    /// Defaults, then the properties file. Returns the unknown keys found.
+    pub fn load_file(path: &Path) -> Result<(Config, Vec<String>), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let pairs = properties::parse(&text).map_err(|source| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config = Config::default();
+        let unknown = config.apply_overrides(&pairs)?;
+        Ok((config, unknown))
+    }
+
+    /// Applies pairs in order; returns the keys that name no property.
+    pub fn apply_overrides(
+        &mut self,
+        pairs: &[(String, String)],
+    ) -> Result<Vec<String>, ConfigError> {
+        let mut unknown = Vec::new();
+        for (key, value) in pairs {
+            if !self.set(key, value)? {
+                unknown.push(key.clone());
+            }
+        }
+        Ok(unknown)
+    }
+
+    pub fn is_black_listed(&self, key: &str) -> bool {
+        self.namesrv
+            .config_black_list
+            .split(';')
+            .any(|k| k.trim() == key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_java() {
+        let c = Config::default();
+        assert_eq!(c.server.listen_port, 9876);
+        assert_eq!(c.namesrv.scan_not_active_broker_interval, 5000);
+        assert!(c.namesrv.enable_all_topic_list);
+        assert!(c.namesrv.kv_config_path.ends_with("namesrv/kvConfig.json"));
+        assert_eq!(
+            c.get("serverChannelMaxIdleTimeSeconds").as_deref(),
+            Some("120")
+        );
+        assert_eq!(
+            c.get("configBlackList").as_deref(),
+            Some("configBlackList;configStorePath;kvConfigPath")
+        );
+    }
+
+    #[test]
+    fn set_get_and_errors() {
+        let mut c = Config::default();
+        assert!(c.set("listenPort", " 9877 ").unwrap());
+        assert!(c.set("orderMessageEnable", "TRUE").unwrap());
+        assert!(c.set("kvConfigPath", "/x/kv.json").unwrap());
+        assert!(!c.set("nope", "1").unwrap());
+        assert_eq!(c.get("listenPort").as_deref(), Some("9877"));
+        assert!(c.namesrv.order_message_enable);
+        let err = c.set("enableTopicList", "maybe").unwrap_err().to_string();
+        assert!(
+            err.contains("enableTopicList") && err.contains("maybe"),
+            "{err}"
+        );
+        assert!(c.set("listenPort", "abc").is_err());
+        assert_eq!(
+            c.entries().len(),
+            NamesrvConfig::KEYS.len() + ServerConfig::KEYS.len()
+        );
+    }
+
+    #[test]
+    fn load_file_reports_unknown_keys_and_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.properties");
+        std::fs::write(
+            &path,
+            "# c\nlistenPort=1234\nmystery=1\nscanNotActiveBrokerInterval = 10\\\n00\n",
+        )
+        .unwrap();
+        let (c, unknown) = Config::load_file(&path).unwrap();
+        assert_eq!(c.server.listen_port, 1234);
+        assert_eq!(c.namesrv.scan_not_active_broker_interval, 1000);
+        assert_eq!(unknown, vec!["mystery".to_string()]);
+        let err = Config::load_file(&dir.path().join("missing"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing"));
+    }
+
+    #[test]
+    fn black_list() {
+        let c = Config::default();
+        assert!(c.is_black_listed("kvConfigPath"));
+        assert!(!c.is_black_listed("listenPort"));
+    }
+}

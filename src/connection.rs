@@ -1,0 +1,46 @@
+//! Frame I/O on one client socket: reads requests, buffers responses and
+//! flushes them. Knows nothing of what requests mean.
+
+use futures::{FutureExt, SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_util::codec::Framed;
+
+use crate::remoting::{CodecError, RemotingCodec, RemotingCommand};
+
+pub struct Connection {
+    framed: Framed<TcpStream, RemotingCodec>,
+}
+
+impl Connection {
+    pub fn new(stream: TcpStream, max_frame: usize) -> Self {
+        // Requests are small and answered at once; Nagle would only add latency.
+        let _ = stream.set_nodelay(true);
+        Connection {
+            framed: Framed::new(stream, RemotingCodec::new(max_frame)),
+        }
+    }
+
+    /// The next frame; `Ok(None)` when the peer closed cleanly between frames.
+    pub async fn read_frame(&mut self) -> Result<Option<RemotingCommand>, CodecError> {
+        self.framed.next().await.transpose()
+    }
+
+    /// A frame that can be had without waiting (already buffered or readable),
+    /// so pipelined requests are answered with one flush.
+    pub fn try_read_frame(&mut self) -> Option<Result<RemotingCommand, CodecError>> {
+        self.framed.next().now_or_never().flatten()
+    }
+
+    /// Queues a frame; it is sent by the next [`flush`](Self::flush).
+    pub async fn queue(&mut self, cmd: RemotingCommand) -> Result<(), CodecError> {
+        self.framed.feed(cmd).await
+    }
+
+    pub async fn flush(&mut self) -> Result<(), CodecError> {
+        self.framed.flush().await
+    }
+
+    pub fn peer(&self) -> Option<std::net::SocketAddr> {
+        self.framed.get_ref().peer_addr().ok()
+    }
+}

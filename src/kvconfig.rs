@@ -1,0 +1,268 @@
+//! The namespaced KV store (ORDER_TOPIC_CONFIG and whatever operators put),
+//! persisted to `kvConfigPath` in the Java `kvConfig.json` format:
+//! `{"configTable":{"NAMESPACE":{"key":"value"}}}`.
+//!
+//! Every change is on disk (temp file, fsync, rename, fsync of the directory)
+//! before it is acknowledged, so a crash never loses an answered PUT and never
+//! leaves a torn file. Java overwrites in place; a file it wrote loads here
+//! unchanged and vice versa.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use parking_lot::{Mutex, RwLock};
+use serde_json::Value;
+
+use crate::json_read;
+use crate::json_write::JsonWriter;
+
+/// The namespace whose entries become `orderTopicConf` in routes.
+pub const NAMESPACE_ORDER_TOPIC_CONFIG: &str = "ORDER_TOPIC_CONFIG";
+
+type Table = BTreeMap<String, BTreeMap<String, String>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KvError {
+    #[error("cannot read KV config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("KV config file {path} is corrupt: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("cannot write KV config file {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug)]
+pub struct KvConfigManager {
+    path: PathBuf,
+    table: RwLock<Table>,
+    /// Serializes writers so files reach the disk in the order changes were made.
+    persist: Mutex<()>,
+}
+
+impl KvConfigManager {
+    /// Loads `path`; a missing file is an empty table, a corrupt one an error.
+    pub fn load(path: impl Into<PathBuf>) -> Result<Self, KvError> {
+        let path = path.into();
+        let table = match fs::read(&path) {
+            Ok(bytes) => parse_file(&bytes).map_err(|reason| KvError::Corrupt {
+                path: path.clone(),
+                reason,
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Table::new(),
+            Err(source) => return Err(KvError::Read { path, source }),
+        };
+        let entries: usize = table.values().map(BTreeMap::len).sum();
+        tracing::info!(path = %path.display(), namespaces = table.len(), entries, "KV config loaded");
+        Ok(KvConfigManager {
+            path,
+            table: RwLock::new(table),
+            persist: Mutex::new(()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn get(&self, namespace: &str, key: &str) -> Option<String> {
+        self.table.read().get(namespace)?.get(key).cloned()
+    }
+
+    /// The namespace's entries, `None` when it has none.
+    pub fn list(&self, namespace: &str) -> Option<BTreeMap<String, String>> {
+        self.table
+            .read()
+            .get(namespace)
+            .filter(|t| !t.is_empty())
+            .cloned()
+    }
+
+    /// Sets a value and persists it before returning (blocking I/O).
+    pub fn put(&self, namespace: &str, key: &str, value: &str) -> Result<(), KvError> {
+        self.change(|table| {
+            table
+                .entry(namespace.to_string())
+                .or_default()
+                .insert(key.to_string(), value.to_string());
+            true
+        })
+    }
+
+    /// Removes a value; persists only if something was removed (blocking I/O).
+    pub fn delete(&self, namespace: &str, key: &str) -> Result<(), KvError> {
+        self.change(|table| {
+            let Some(ns) = table.get_mut(namespace) else {
+                return false;
+            };
+            let removed = ns.remove(key).is_some();
+            if ns.is_empty() {
+                table.remove(namespace);
+            }
+            removed
+        })
+    }
+
+    fn change(&self, apply: impl FnOnce(&mut Table) -> bool) -> Result<(), KvError> {
+        let _writer = self.persist.lock();
+        let content = {
+            let mut table = self.table.write();
+            if !apply(&mut table) {
+                return Ok(());
+            }
+            encode(&table)
+        };
+        write_atomically(&self.path, &content).map_err(|source| KvError::Write {
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
+/// `{"table":{...}}`: the KVTable body of GET_KVLIST_BY_NAMESPACE and REGISTER_BROKER.
+pub fn kv_table_json(entries: &BTreeMap<String, String>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut w = JsonWriter::standard(&mut out);
+    w.begin_object();
+    w.key("table");
+    write_map(&mut w, entries);
+    w.end_object();
+    out
+}
+
+fn write_map(w: &mut JsonWriter, entries: &BTreeMap<String, String>) {
+    w.begin_object();
+    for (k, v) in entries {
+        w.field_str(k, v);
+    }
+    w.end_object();
+}
+
+fn encode(table: &Table) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut w = JsonWriter::standard(&mut out);
+    w.begin_object();
+    w.key("configTable");
+    w.begin_object();
+    for (ns, entries) in table {
+        w.key(ns);
+        write_map(&mut w, entries);
+    }
+    w.end_object();
+    w.end_object();
+    out
+}
+
+fn parse_file(bytes: &[u8]) -> Result<Table, String> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err("the file is empty".into());
+    }
+    let value = json_read::parse(bytes).map_err(|e| e.to_string())?;
+    let mut table = Table::new();
+    let config = match value.get("configTable") {
+        Some(Value::Object(config)) => config,
+        Some(Value::Null) | None if value.is_object() => return Ok(table),
+        _ => return Err("`configTable` is not an object".into()),
+    };
+    for (ns, entries) in config {
+        let Value::Object(entries) = entries else {
+            return Err(format!("namespace `{ns}` is not an object"));
+        };
+        let ns_table = table.entry(ns.clone()).or_default();
+        for (k, v) in entries {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => return Err(format!("value of `{ns}`.`{k}` is not a string")),
+            };
+            ns_table.insert(k.clone(), text);
+        }
+    }
+    Ok(table)
+}
+
+/// Replaces `path` with `content` so that a crash at any point leaves either
+/// the old or the new file whole.
+pub fn write_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(dir)?;
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(".tmp");
+    let tmp = dir.join(tmp_name);
+    {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(content)?;
+        file.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    // The rename itself is durable only once the directory is synced.
+    fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_file_loads_and_ours_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kvConfig.json");
+        fs::write(
+            &path,
+            br#"{"configTable":{"ORDER_TOPIC_CONFIG":{"TopicOrder":"broker-a:4;broker-b:4"},"ns2":{"k":"v"}}}"#,
+        )
+        .unwrap();
+        let kv = KvConfigManager::load(&path).unwrap();
+        assert_eq!(
+            kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, "TopicOrder")
+                .as_deref(),
+            Some("broker-a:4;broker-b:4")
+        );
+        kv.put("ns3", "x", "y \"quoted\"").unwrap();
+        kv.delete("ns2", "k").unwrap();
+        let again = KvConfigManager::load(&path).unwrap();
+        assert_eq!(again.get("ns3", "x").as_deref(), Some("y \"quoted\""));
+        assert_eq!(again.list("ns2"), None);
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            r#"{"configTable":{"ORDER_TOPIC_CONFIG":{"TopicOrder":"broker-a:4;broker-b:4"},"ns3":{"x":"y \"quoted\""}}}"#
+        );
+        assert!(!dir.path().join("kvConfig.json.tmp").exists());
+    }
+
+    #[test]
+    fn missing_file_is_empty_and_corrupt_file_names_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = KvConfigManager::load(dir.path().join("absent.json")).unwrap();
+        assert_eq!(kv.list("any"), None);
+        for bad in [
+            &b""[..],
+            b"{\"configTable\":",
+            b"[1]",
+            b"{\"configTable\":{\"ns\":3}}",
+        ] {
+            let path = dir.path().join("bad.json");
+            fs::write(&path, bad).unwrap();
+            let err = KvConfigManager::load(&path).unwrap_err().to_string();
+            assert!(err.contains("bad.json"), "{err}");
+        }
+    }
+
+    #[test]
+    fn kv_table_body() {
+        let entries = BTreeMap::from([("a".to_string(), "1".to_string())]);
+        assert_eq!(kv_table_json(&entries), br#"{"table":{"a":"1"}}"#.to_vec());
+    }
+}

@@ -1,0 +1,19 @@
+//! namesrv: a wire-compatible replacement for the Apache RocketMQ NameServer.
+//!
+//! Layers, bottom up: `remoting` (frames and header codecs), `json_read` /
+//! `json_write` (the fastjson dialect), `route` (the route table), `kvconfig`
+//! (the persisted KV store), `cmd` (one handler per request code), `shared`
+//! (state every connection sees), `connection` and `server` (sockets).
+
+pub mod cmd;
+pub mod config;
+pub mod connection;
+pub mod json_read;
+pub mod json_write;
+pub mod kvconfig;
+pub mod notify;
+pub mod properties;
+pub mod remoting;
+pub mod route;
+pub mod server;
+pub mod shared;

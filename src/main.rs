@@ -1,0 +1,138 @@
+//! `namesrv -c conf/namesrv.properties`: the NameServer daemon.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tokio::net::TcpListener;
+
+use namesrv::config::Config;
+use namesrv::kvconfig::KvConfigManager;
+use namesrv::shared::Shared;
+use namesrv::{notify, server};
+
+/// A drop-in replacement for the Apache RocketMQ NameServer (mqnamesrv).
+#[derive(Parser, Debug)]
+#[command(name = "namesrv", version)]
+struct Cli {
+    /// Name server config properties file
+    #[arg(short = 'c', long = "configFile", value_name = "FILE")]
+    config_file: Option<PathBuf>,
+
+    /// Print all config items and exit
+    #[arg(short = 'p', long = "printConfigItem")]
+    print_config_item: bool,
+
+    /// Name server address list (accepted for mqnamesrv compatibility; unused)
+    #[arg(short = 'n', long = "namesrvAddr", value_name = "ADDR")]
+    namesrv_addr: Option<String>,
+
+    /// Override one config property, e.g. -D listenPort=9877 (repeatable; wins over the file)
+    #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]
+    define: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("namesrv: {message}");
+            tracing::error!("{message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+fn load_config(cli: &Cli) -> Result<Config, String> {
+    let (mut config, mut unknown) = match &cli.config_file {
+        Some(path) => Config::load_file(path).map_err(|e| e.to_string())?,
+        None => (Config::default(), Vec::new()),
+    };
+    let mut overrides = Vec::new();
+    for define in &cli.define {
+        let (key, value) = define
+            .split_once('=')
+            .ok_or_else(|| format!("-D expects KEY=VALUE, got `{define}`"))?;
+        overrides.push((key.trim().to_string(), value.trim().to_string()));
+    }
+    unknown.extend(
+        config
+            .apply_overrides(&overrides)
+            .map_err(|e| e.to_string())?,
+    );
+    for key in unknown {
+        tracing::warn!(key, "unknown config property ignored");
+    }
+    Ok(config)
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let config = load_config(&cli)?;
+    if cli.print_config_item {
+        for (key, value) in config.entries() {
+            println!("{key}={value}");
+        }
+        return Ok(());
+    }
+    if let Some(path) = &cli.config_file {
+        tracing::info!(file = %path.display(), "config loaded");
+    }
+    if config.namesrv.rocketmq_home.is_empty() {
+        tracing::warn!("rocketmqHome is not set (ROCKETMQ_HOME); it is not needed by namesrv");
+    }
+    let kv = KvConfigManager::load(&config.namesrv.kv_config_path).map_err(|e| e.to_string())?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("namesrv")
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let addr = format!(
+            "{}:{}",
+            config.server.bind_address, config.server.listen_port
+        );
+        let listener = TcpListener::bind(&addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let (shared, notices) = Shared::new(config, kv);
+        tokio::spawn(notify::run_notifier(notices));
+        tracing::info!(address = %local, "The Name Server boot success. serializeType=JSON");
+        server::run(listener, shared, shutdown_signal()?).await;
+        tracing::info!("shutdown complete");
+        Ok(())
+    })
+}
+
+/// Completes on the first SIGINT or SIGTERM.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                tracing::info!(signal, "signal received");
+                let _ = tx.send(());
+            }
+        })
+        .map_err(|e| format!("cannot start the signal thread: {e}"))?;
+    Ok(async move {
+        let _ = rx.await;
+    })
+}

@@ -1,0 +1,125 @@
+//! Request, response and language codes with the Java numbers.
+
+/// Declares a fieldless enum with explicit wire values, plus lookups both ways.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident : $repr:ty { $($variant:ident = $value:expr),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        pub enum $name { $($variant = $value),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn from_value(value: $repr) -> Option<Self> {
+                match value {
+                    $($value => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+
+            pub fn value(self) -> $repr {
+                self as $repr
+            }
+
+            /// The Java constant name, e.g. `GET_ROUTEINFO_BY_TOPIC`.
+            pub fn name(self) -> &'static str {
+                match self { $($name::$variant => stringify!($variant),)+ }
+            }
+
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    $(stringify!($variant) => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// Request codes a NameServer receives or sends (Java `RequestCode`).
+    RequestCode: i32 {
+        PUT_KV_CONFIG = 100,
+        GET_KV_CONFIG = 101,
+        DELETE_KV_CONFIG = 102,
+        REGISTER_BROKER = 103,
+        UNREGISTER_BROKER = 104,
+        GET_ROUTEINFO_BY_TOPIC = 105,
+        GET_BROKER_CLUSTER_INFO = 106,
+        WIPE_WRITE_PERM_OF_BROKER = 205,
+        GET_ALL_TOPIC_LIST_FROM_NAMESERVER = 206,
+        DELETE_TOPIC_IN_NAMESRV = 216,
+        REGISTER_TOPIC_IN_NAMESRV = 217,
+        GET_KVLIST_BY_NAMESPACE = 219,
+        GET_TOPICS_BY_CLUSTER = 224,
+        GET_SYSTEM_TOPIC_LIST_FROM_NS = 304,
+        GET_UNIT_TOPIC_LIST = 311,
+        GET_HAS_UNIT_SUB_TOPIC_LIST = 312,
+        GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST = 313,
+        UPDATE_NAMESRV_CONFIG = 318,
+        GET_NAMESRV_CONFIG = 319,
+        QUERY_DATA_VERSION = 322,
+        ADD_WRITE_PERM_OF_BROKER = 327,
+        GET_BROKER_MEMBER_GROUP = 901,
+        BROKER_HEARTBEAT = 904,
+        NOTIFY_MIN_BROKER_ID_CHANGE = 905,
+    }
+}
+
+wire_enum! {
+    /// Response codes (Java `ResponseCode` / `RemotingSysResponseCode`).
+    ResponseCode: i32 {
+        SUCCESS = 0,
+        SYSTEM_ERROR = 1,
+        SYSTEM_BUSY = 2,
+        REQUEST_CODE_NOT_SUPPORTED = 3,
+        NO_PERMISSION = 16,
+        TOPIC_NOT_EXIST = 17,
+        QUERY_NOT_FOUND = 22,
+        INVALID_PARAMETER = 29,
+        ILLEGAL_OPERATION = 604,
+    }
+}
+
+wire_enum! {
+    /// The sender's implementation language (Java `LanguageCode`).
+    LanguageCode: u8 {
+        JAVA = 0,
+        CPP = 1,
+        DOTNET = 2,
+        PYTHON = 3,
+        DELPHI = 4,
+        ERLANG = 5,
+        RUBY = 6,
+        OTHER = 7,
+        HTTP = 8,
+        GO = 9,
+        PHP = 10,
+        OMS = 11,
+        RUST = 12,
+        NODE_JS = 13,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_codes_round_trip_through_value_and_name() {
+        for code in RequestCode::ALL {
+            assert_eq!(RequestCode::from_value(code.value()), Some(*code));
+            assert_eq!(RequestCode::from_name(code.name()), Some(*code));
+        }
+        assert_eq!(RequestCode::GET_ROUTEINFO_BY_TOPIC.value(), 105);
+        assert_eq!(RequestCode::from_value(9999), None);
+    }
+
+    #[test]
+    fn language_codes_match_java() {
+        assert_eq!(LanguageCode::from_value(13), Some(LanguageCode::NODE_JS));
+        assert_eq!(LanguageCode::from_name("RUST").map(|l| l.value()), Some(12));
+        assert_eq!(LanguageCode::from_value(200), None);
+    }
+}

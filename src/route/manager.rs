@@ -1,0 +1,853 @@
+//! `RouteInfoManager`: the Java NameServer's route tables behind one
+//! `parking_lot::RwLock`. Callers parse request bodies before calling in, so
+//! the write lock is held only while tables are updated.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use serde_json::Value;
+
+use super::model::{
+    BrokerData, ClusterInfo, DataVersion, QueueData, TopicConfig, TopicConfigWrapper,
+    TopicRouteData, MASTER_ID, PERM_READ, PERM_WRITE,
+};
+
+/// Identifies one client connection of the server.
+pub type ConnId = u64;
+
+/// Java `DEFAULT_BROKER_CHANNEL_EXPIRED_TIME`.
+pub const DEFAULT_BROKER_TIMEOUT_MS: i64 = 120_000;
+
+/// Topics of the acting-master protocol that are never rewritten (Java
+/// `TopicValidator.SYNC_BROKER_MEMBER_GROUP_PREFIX`).
+const SYNC_BROKER_MEMBER_GROUP_PREFIX: &str = "SYNC_BROKER_MEMBER_";
+
+/// TopicSysFlag bits.
+const FLAG_UNIT: i32 = 0x1;
+const FLAG_UNIT_SUB: i32 = 0x2;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BrokerAddrInfo {
+    pub cluster_name: String,
+    pub broker_addr: String,
+}
+
+impl BrokerAddrInfo {
+    pub fn new(cluster_name: &str, broker_addr: &str) -> Self {
+        BrokerAddrInfo {
+            cluster_name: cluster_name.to_string(),
+            broker_addr: broker_addr.to_string(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct BrokerLiveInfo {
+    /// Atomic so heartbeats refresh it under the read lock.
+    last_update_ms: AtomicI64,
+    heartbeat_timeout_ms: i64,
+    data_version: DataVersion,
+    conn: Option<ConnId>,
+    ha_server_addr: String,
+}
+
+/// Settings of the NameServer configuration that change route behaviour.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RouteOptions {
+    pub support_acting_master: bool,
+    pub delete_topic_with_broker_registration: bool,
+    pub notify_min_broker_id_changed: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BrokerRegistration {
+    pub cluster_name: String,
+    pub broker_addr: String,
+    pub broker_name: String,
+    pub broker_id: i64,
+    pub ha_server_addr: String,
+    pub zone_name: Option<String>,
+    pub heartbeat_timeout_ms: Option<i64>,
+    /// `None` for brokers older than 5.0, which do not send it.
+    pub enable_acting_master: Option<bool>,
+    pub wrapper: TopicConfigWrapper,
+    pub filter_server_list: Vec<String>,
+    pub conn: Option<ConnId>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RegisterResult {
+    pub master_addr: Option<String>,
+    pub ha_server_addr: Option<String>,
+    pub notice: Option<MinBrokerIdNotice>,
+}
+
+/// A registration the Java NameServer refuses: a single-topic registration
+/// from a brokerId that has not made its full registration yet.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("register broker failed: broker {broker_name}[{broker_id}] must register its full topic table first")]
+pub struct RegisterRefused {
+    pub broker_name: String,
+    pub broker_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnregisterRequest {
+    pub cluster_name: String,
+    pub broker_addr: String,
+    pub broker_name: String,
+    pub broker_id: i64,
+}
+
+/// NOTIFY_MIN_BROKER_ID_CHANGE to send to `targets` (one-way).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MinBrokerIdNotice {
+    pub broker_name: String,
+    pub min_broker_id: i64,
+    pub min_broker_addr: String,
+    pub offline_broker_addr: Option<String>,
+    pub ha_broker_addr: Option<String>,
+    pub targets: Vec<String>,
+}
+
+/// A broker whose liveness lapsed, removed by [`RouteInfoManager::scan_not_active`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredBroker {
+    pub addr: BrokerAddrInfo,
+    pub conn: Option<ConnId>,
+    pub timeout_ms: i64,
+}
+
+#[derive(Debug, Default)]
+struct Tables {
+    /// topic → queue data per broker name, sorted by broker name.
+    topic_queue: HashMap<String, Vec<QueueData>>,
+    broker_addr: BTreeMap<Arc<str>, BrokerData>,
+    cluster_addr: BTreeMap<String, BTreeSet<Arc<str>>>,
+    broker_live: HashMap<BrokerAddrInfo, BrokerLiveInfo>,
+    filter_server: HashMap<BrokerAddrInfo, Vec<String>>,
+    /// topic → brokerName → TopicQueueMappingInfo as the broker sent it.
+    topic_queue_mapping: HashMap<String, BTreeMap<String, Value>>,
+}
+
+#[derive(Debug, Default)]
+pub struct RouteInfoManager {
+    tables: RwLock<Tables>,
+}
+
+/// Sorted list of topics answered by the topic-list requests.
+pub type TopicList = Vec<String>;
+
+impl RouteInfoManager {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn register_broker(
+        &self,
+        reg: BrokerRegistration,
+        opts: RouteOptions,
+        now_ms: i64,
+    ) -> Result<RegisterResult, RegisterRefused> {
+        let mut guard = self.tables.write();
+        let t = &mut *guard;
+        let mut result = RegisterResult::default();
+
+        let name: Arc<str> = match t.broker_addr.get_key_value(reg.broker_name.as_str()) {
+            Some((existing, _)) => existing.clone(),
+            None => Arc::from(reg.broker_name.as_str()),
+        };
+        let new_in_cluster = t
+            .cluster_addr
+            .entry(reg.cluster_name.clone())
+            .or_default()
+            .insert(name.clone());
+        let mut register_first = false;
+        let broker = t.broker_addr.entry(name.clone()).or_insert_with(|| {
+            register_first = true;
+            BrokerData {
+                cluster: reg.cluster_name.clone(),
+                broker_name: name.clone(),
+                broker_addrs: BTreeMap::new(),
+                zone_name: None,
+                enable_acting_master: false,
+            }
+        });
+        let old_version_broker = reg.enable_acting_master.is_none();
+        broker.enable_acting_master = reg.enable_acting_master.unwrap_or(false);
+        broker.zone_name = reg.zone_name.clone();
+
+        let prev_min_id = broker
+            .broker_addrs
+            .keys()
+            .next()
+            .copied()
+            .unwrap_or(MASTER_ID);
+        let min_id_changed = reg.broker_id < prev_min_id;
+
+        // One address holds one id: a slave promoted to master re-registers as id 0.
+        broker
+            .broker_addrs
+            .retain(|id, addr| !(*addr == reg.broker_addr && *id != reg.broker_id));
+
+        if let Some(old_addr) = broker.broker_addrs.get(&reg.broker_id) {
+            if *old_addr != reg.broker_addr {
+                let old_key = BrokerAddrInfo::new(&reg.cluster_name, old_addr);
+                if let Some(old_live) = t.broker_live.get(&old_key) {
+                    let new_state = reg.wrapper.data_version.state_version;
+                    if old_live.data_version.state_version > new_state {
+                        tracing::warn!(
+                            cluster = %reg.cluster_name, broker = %reg.broker_name, id = reg.broker_id,
+                            old_addr = %old_addr, new_addr = %reg.broker_addr,
+                            "registering broker conflicts with a newer one; ignored"
+                        );
+                        t.broker_live
+                            .remove(&BrokerAddrInfo::new(&reg.cluster_name, &reg.broker_addr));
+                        return Ok(result);
+                    }
+                }
+            }
+        }
+
+        if !broker.broker_addrs.contains_key(&reg.broker_id) && reg.wrapper.topic_configs.len() == 1
+        {
+            // Java leaves an empty group behind here; we undo what this call added.
+            if broker.broker_addrs.is_empty() && register_first {
+                t.broker_addr.remove(&name);
+                if new_in_cluster {
+                    remove_from_cluster(&mut t.cluster_addr, &reg.cluster_name, &name);
+                }
+            }
+            return Err(RegisterRefused {
+                broker_name: reg.broker_name,
+                broker_id: reg.broker_id,
+            });
+        }
+
+        let old_addr = broker
+            .broker_addrs
+            .insert(reg.broker_id, reg.broker_addr.clone());
+        register_first |= old_addr.is_none_or(|a| a.is_empty());
+
+        let is_master = reg.broker_id == MASTER_ID;
+        let min_id = broker.broker_addrs.keys().next().copied();
+        let is_prime_slave = !old_version_broker && !is_master && min_id == Some(reg.broker_id);
+        let acting_master = broker.enable_acting_master;
+        let live_key = BrokerAddrInfo::new(&reg.cluster_name, &reg.broker_addr);
+
+        if is_master || is_prime_slave {
+            let version_changed = t
+                .broker_live
+                .get(&live_key)
+                .is_none_or(|live| live.data_version != reg.wrapper.data_version);
+            let mappings = &reg.wrapper.topic_queue_mapping_info;
+            if opts.delete_topic_with_broker_registration && mappings.is_empty() {
+                let keep: std::collections::HashSet<&str> = reg
+                    .wrapper
+                    .topic_configs
+                    .iter()
+                    .map(|tc| tc.topic_name.as_str())
+                    .collect();
+                t.topic_queue.retain(|topic, queues| {
+                    if !keep.contains(topic.as_str()) {
+                        queues.retain(|q| q.broker_name != name);
+                    }
+                    !queues.is_empty()
+                });
+            }
+            for tc in &reg.wrapper.topic_configs {
+                let has_queue = t
+                    .topic_queue
+                    .get(&tc.topic_name)
+                    .is_some_and(|qs| qs.iter().any(|q| q.broker_name == name));
+                if register_first || version_changed || !has_queue {
+                    let mut perm = tc.perm;
+                    if is_prime_slave && acting_master {
+                        perm &= !PERM_WRITE;
+                    }
+                    upsert_queue_data(&mut t.topic_queue, &name, tc, perm);
+                }
+            }
+            if version_changed || register_first {
+                for (topic, info) in mappings {
+                    let bname = info
+                        .get("bname")
+                        .and_then(Value::as_str)
+                        .unwrap_or(&reg.broker_name)
+                        .to_string();
+                    t.topic_queue_mapping
+                        .entry(topic.clone())
+                        .or_default()
+                        .insert(bname, info.clone());
+                }
+            }
+        }
+
+        let previous = t.broker_live.insert(
+            live_key.clone(),
+            BrokerLiveInfo {
+                last_update_ms: AtomicI64::new(now_ms),
+                heartbeat_timeout_ms: reg
+                    .heartbeat_timeout_ms
+                    .unwrap_or(DEFAULT_BROKER_TIMEOUT_MS),
+                data_version: reg.wrapper.data_version,
+                conn: reg.conn,
+                ha_server_addr: reg.ha_server_addr.clone(),
+            },
+        );
+        if previous.is_none() {
+            tracing::info!(
+                cluster = %reg.cluster_name, broker = %reg.broker_name, id = reg.broker_id,
+                addr = %reg.broker_addr, ha = %reg.ha_server_addr, "new broker registered"
+            );
+        }
+
+        if reg.filter_server_list.is_empty() {
+            t.filter_server.remove(&live_key);
+        } else {
+            t.filter_server
+                .insert(live_key, reg.filter_server_list.clone());
+        }
+
+        let broker = &t.broker_addr[&name];
+        if reg.broker_id != MASTER_ID {
+            if let Some(master_addr) = broker.broker_addrs.get(&MASTER_ID) {
+                let master_key = BrokerAddrInfo::new(&reg.cluster_name, master_addr);
+                if let Some(master) = t.broker_live.get(&master_key) {
+                    result.master_addr = Some(master_addr.clone());
+                    result.ha_server_addr = Some(master.ha_server_addr.clone());
+                }
+            }
+        }
+
+        if min_id_changed && opts.notify_min_broker_id_changed {
+            result.notice = min_id_notice(broker, None, Some(reg.ha_server_addr.clone()));
+        }
+        Ok(result)
+    }
+
+    /// Removes brokers as UNREGISTER_BROKER, a closed connection or expiry does.
+    pub fn unregister_brokers(
+        &self,
+        requests: &[UnregisterRequest],
+        opts: RouteOptions,
+    ) -> Vec<MinBrokerIdNotice> {
+        let mut guard = self.tables.write();
+        unregister_locked(&mut guard, requests, opts)
+    }
+
+    /// BROKER_HEARTBEAT: refreshes liveness. Returns whether the broker is known.
+    pub fn heartbeat(&self, cluster_name: &str, broker_addr: &str, now_ms: i64) -> bool {
+        let t = self.tables.read();
+        match t
+            .broker_live
+            .get(&BrokerAddrInfo::new(cluster_name, broker_addr))
+        {
+            Some(live) => {
+                live.last_update_ms.store(now_ms, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// QUERY_DATA_VERSION: whether `version` differs from what we hold, and
+    /// what we hold. Also refreshes liveness.
+    pub fn query_data_version(
+        &self,
+        cluster_name: &str,
+        broker_addr: &str,
+        version: &DataVersion,
+        now_ms: i64,
+    ) -> (bool, Option<DataVersion>) {
+        let t = self.tables.read();
+        match t
+            .broker_live
+            .get(&BrokerAddrInfo::new(cluster_name, broker_addr))
+        {
+            Some(live) => {
+                live.last_update_ms.store(now_ms, Ordering::Relaxed);
+                (live.data_version != *version, Some(live.data_version))
+            }
+            None => (true, None),
+        }
+    }
+
+    /// GET_ROUTEINFO_BY_TOPIC. `None` when no broker serves the topic.
+    pub fn pickup_route(&self, topic: &str, opts: RouteOptions) -> Option<TopicRouteData> {
+        let mut route = {
+            let t = self.tables.read();
+            let queues = t.topic_queue.get(topic)?;
+            let mut route = TopicRouteData {
+                queue_datas: queues.clone(),
+                ..Default::default()
+            };
+            for queue in queues {
+                let Some(broker) = t.broker_addr.get(&queue.broker_name) else {
+                    continue;
+                };
+                if !t.filter_server.is_empty() {
+                    for addr in broker.broker_addrs.values() {
+                        let key = BrokerAddrInfo::new(&broker.cluster, addr);
+                        if let Some(servers) = t.filter_server.get(&key) {
+                            route
+                                .filter_server_table
+                                .insert(addr.clone(), servers.clone());
+                        }
+                    }
+                }
+                route.broker_datas.push(broker.clone());
+            }
+            if route.broker_datas.is_empty() {
+                return None;
+            }
+            route.topic_queue_mapping_by_broker = t.topic_queue_mapping.get(topic).cloned();
+            route
+        };
+        if opts.support_acting_master && !topic.starts_with(SYNC_BROKER_MEMBER_GROUP_PREFIX) {
+            apply_acting_master(&mut route);
+        }
+        Some(route)
+    }
+
+    /// GET_BROKER_CLUSTER_INFO.
+    pub fn cluster_info(&self) -> ClusterInfo {
+        let t = self.tables.read();
+        ClusterInfo {
+            broker_addr_table: t.broker_addr.clone(),
+            cluster_addr_table: t
+                .cluster_addr
+                .iter()
+                .map(|(cluster, names)| (cluster.clone(), names.iter().cloned().collect()))
+                .collect(),
+        }
+    }
+
+    /// Expires brokers whose last heartbeat is older than their timeout.
+    pub fn scan_not_active(
+        &self,
+        now_ms: i64,
+        opts: RouteOptions,
+    ) -> (Vec<ExpiredBroker>, Vec<MinBrokerIdNotice>) {
+        // A read pass first: the common case (nothing expired) never takes the write lock.
+        let any_expired = self
+            .tables
+            .read()
+            .broker_live
+            .values()
+            .any(|live| is_expired(live, now_ms));
+        if !any_expired {
+            return (Vec::new(), Vec::new());
+        }
+        let mut guard = self.tables.write();
+        let expired: Vec<ExpiredBroker> = guard
+            .broker_live
+            .iter()
+            .filter(|(_, live)| is_expired(live, now_ms))
+            .map(|(addr, live)| ExpiredBroker {
+                addr: addr.clone(),
+                conn: live.conn,
+                timeout_ms: live.heartbeat_timeout_ms,
+            })
+            .collect();
+        let addrs: Vec<BrokerAddrInfo> = expired.iter().map(|e| e.addr.clone()).collect();
+        let notices = remove_by_addr_locked(&mut guard, &addrs, opts);
+        (expired, notices)
+    }
+
+    /// A connection closed: every broker registered over it is removed at once.
+    pub fn on_connection_closed(
+        &self,
+        conn: ConnId,
+        opts: RouteOptions,
+    ) -> (Vec<BrokerAddrInfo>, Vec<MinBrokerIdNotice>) {
+        let registered_here = |t: &Tables| -> Vec<BrokerAddrInfo> {
+            t.broker_live
+                .iter()
+                .filter(|(_, live)| live.conn == Some(conn))
+                .map(|(addr, _)| addr.clone())
+                .collect()
+        };
+        if registered_here(&self.tables.read()).is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        let mut guard = self.tables.write();
+        let addrs = registered_here(&guard);
+        let notices = remove_by_addr_locked(&mut guard, &addrs, opts);
+        (addrs, notices)
+    }
+
+    /// GET_BROKER_MEMBER_GROUP: the ids and addresses of one broker group.
+    pub fn broker_member_group(&self, broker_name: &str) -> BTreeMap<i64, String> {
+        self.tables
+            .read()
+            .broker_addr
+            .get(broker_name)
+            .map(|b| b.broker_addrs.clone())
+            .unwrap_or_default()
+    }
+
+    /// WIPE_WRITE_PERM_OF_BROKER: returns the number of topics changed.
+    pub fn wipe_write_perm(&self, broker_name: &str) -> usize {
+        self.update_perm(broker_name, |perm| perm & !PERM_WRITE)
+    }
+
+    /// ADD_WRITE_PERM_OF_BROKER: sets read+write, as Java does.
+    pub fn add_write_perm(&self, broker_name: &str) -> usize {
+        self.update_perm(broker_name, |_| PERM_READ | PERM_WRITE)
+    }
+
+    fn update_perm(&self, broker_name: &str, change: impl Fn(i32) -> i32) -> usize {
+        let mut t = self.tables.write();
+        let mut count = 0;
+        for queues in t.topic_queue.values_mut() {
+            if let Some(q) = queues.iter_mut().find(|q| &*q.broker_name == broker_name) {
+                q.perm = change(q.perm);
+                count += 1;
+            }
+        }
+        count
+    }
+
+    pub fn all_topics(&self) -> TopicList {
+        sorted(self.tables.read().topic_queue.keys().cloned())
+    }
+
+    /// DELETE_TOPIC_IN_NAMESRV, for every broker or for one cluster's brokers.
+    pub fn delete_topic(&self, topic: &str, cluster_name: Option<&str>) {
+        let mut guard = self.tables.write();
+        let t = &mut *guard;
+        match cluster_name {
+            None => {
+                t.topic_queue.remove(topic);
+            }
+            Some(cluster) => {
+                let Some(names) = t.cluster_addr.get(cluster) else {
+                    return;
+                };
+                if let Some(queues) = t.topic_queue.get_mut(topic) {
+                    queues.retain(|q| !names.contains(&q.broker_name));
+                    if queues.is_empty() {
+                        t.topic_queue.remove(topic);
+                    }
+                }
+            }
+        }
+    }
+
+    /// REGISTER_TOPIC_IN_NAMESRV: adds queue data for known brokers. Returns
+    /// false (and changes nothing) when a queue names an unknown broker.
+    pub fn register_topic(&self, topic: &str, queues: Vec<QueueData>) -> bool {
+        if queues.is_empty() {
+            return true;
+        }
+        let mut t = self.tables.write();
+        let mut interned = Vec::with_capacity(queues.len());
+        for mut q in queues {
+            match t.broker_addr.get_key_value(&q.broker_name) {
+                Some((name, _)) => q.broker_name = name.clone(),
+                None => return false,
+            }
+            interned.push(q);
+        }
+        let entry = t.topic_queue.entry(topic.to_string()).or_default();
+        for q in interned {
+            match entry.binary_search_by(|e| e.broker_name.cmp(&q.broker_name)) {
+                Ok(i) => entry[i] = q,
+                Err(i) => entry.insert(i, q),
+            }
+        }
+        true
+    }
+
+    /// GET_TOPICS_BY_CLUSTER.
+    pub fn topics_by_cluster(&self, cluster: &str) -> TopicList {
+        let t = self.tables.read();
+        let Some(names) = t.cluster_addr.get(cluster) else {
+            return Vec::new();
+        };
+        sorted(
+            t.topic_queue
+                .iter()
+                .filter(|(_, qs)| qs.iter().any(|q| names.contains(&q.broker_name)))
+                .map(|(topic, _)| topic.clone()),
+        )
+    }
+
+    /// GET_SYSTEM_TOPIC_LIST_FROM_NS: cluster names and broker names, plus one broker address.
+    pub fn system_topics(&self) -> (TopicList, Option<String>) {
+        let t = self.tables.read();
+        let mut list = Vec::new();
+        for (cluster, names) in &t.cluster_addr {
+            list.push(cluster.clone());
+            list.extend(names.iter().map(|n| n.to_string()));
+        }
+        let addr = t
+            .broker_addr
+            .values()
+            .find_map(|b| b.broker_addrs.values().next().cloned());
+        (list, addr)
+    }
+
+    /// Topics whose (first) queue data's topicSysFlag satisfies `pred`.
+    pub fn topics_by_sys_flag(&self, pred: impl Fn(i32) -> bool) -> TopicList {
+        let t = self.tables.read();
+        sorted(
+            t.topic_queue
+                .iter()
+                .filter(|(_, qs)| qs.first().is_some_and(|q| pred(q.topic_sys_flag)))
+                .map(|(topic, _)| topic.clone()),
+        )
+    }
+
+    pub fn unit_topics(&self) -> TopicList {
+        self.topics_by_sys_flag(|f| f & FLAG_UNIT == FLAG_UNIT)
+    }
+
+    pub fn has_unit_sub_topics(&self) -> TopicList {
+        self.topics_by_sys_flag(|f| f & FLAG_UNIT_SUB == FLAG_UNIT_SUB)
+    }
+
+    pub fn has_unit_sub_ununit_topics(&self) -> TopicList {
+        self.topics_by_sys_flag(|f| {
+            f & FLAG_UNIT != FLAG_UNIT && f & FLAG_UNIT_SUB == FLAG_UNIT_SUB
+        })
+    }
+
+    /// Number of live broker entries (for logs and tests).
+    pub fn live_broker_count(&self) -> usize {
+        self.tables.read().broker_live.len()
+    }
+}
+
+fn sorted(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = items.collect();
+    v.sort_unstable();
+    v
+}
+
+fn is_expired(live: &BrokerLiveInfo, now_ms: i64) -> bool {
+    live.last_update_ms.load(Ordering::Relaxed) + live.heartbeat_timeout_ms < now_ms
+}
+
+fn upsert_queue_data(
+    topic_queue: &mut HashMap<String, Vec<QueueData>>,
+    broker_name: &Arc<str>,
+    tc: &TopicConfig,
+    perm: i32,
+) {
+    let data = QueueData {
+        broker_name: broker_name.clone(),
+        read_queue_nums: tc.read_queue_nums,
+        write_queue_nums: tc.write_queue_nums,
+        perm,
+        topic_sys_flag: tc.topic_sys_flag,
+    };
+    let queues = match topic_queue.get_mut(tc.topic_name.as_str()) {
+        Some(queues) => queues,
+        None => {
+            tracing::debug!(topic = %tc.topic_name, broker = %broker_name, "new topic registered");
+            topic_queue.entry(tc.topic_name.clone()).or_default()
+        }
+    };
+    match queues.binary_search_by(|q| q.broker_name.cmp(broker_name)) {
+        Ok(i) => {
+            if queues[i] != data {
+                queues[i] = data;
+            }
+        }
+        Err(i) => queues.insert(i, data),
+    }
+}
+
+fn remove_from_cluster(
+    cluster_addr: &mut BTreeMap<String, BTreeSet<Arc<str>>>,
+    cluster: &str,
+    name: &str,
+) {
+    if let Some(names) = cluster_addr.get_mut(cluster) {
+        names.remove(name);
+        if names.is_empty() {
+            cluster_addr.remove(cluster);
+            tracing::info!(cluster, "cluster has no broker left; removed");
+        }
+    }
+}
+
+/// Removes the live entries at `addrs` and unregisters the broker ids found there.
+fn remove_by_addr_locked(
+    t: &mut Tables,
+    addrs: &[BrokerAddrInfo],
+    opts: RouteOptions,
+) -> Vec<MinBrokerIdNotice> {
+    let mut requests = Vec::new();
+    for addr in addrs {
+        t.broker_live.remove(addr);
+        t.filter_server.remove(addr);
+        let found = t.broker_addr.values().find_map(|b| {
+            if b.cluster != addr.cluster_name {
+                return None;
+            }
+            b.broker_addrs
+                .iter()
+                .find(|(_, a)| **a == addr.broker_addr)
+                .map(|(id, _)| (b.broker_name.to_string(), *id))
+        });
+        if let Some((broker_name, broker_id)) = found {
+            requests.push(UnregisterRequest {
+                cluster_name: addr.cluster_name.clone(),
+                broker_addr: addr.broker_addr.clone(),
+                broker_name,
+                broker_id,
+            });
+        }
+    }
+    unregister_locked(t, &requests, opts)
+}
+
+fn unregister_locked(
+    t: &mut Tables,
+    requests: &[UnregisterRequest],
+    opts: RouteOptions,
+) -> Vec<MinBrokerIdNotice> {
+    let mut removed: BTreeSet<Arc<str>> = BTreeSet::new();
+    let mut reduced: BTreeSet<Arc<str>> = BTreeSet::new();
+    let mut notify: BTreeMap<Arc<str>, String> = BTreeMap::new();
+    for req in requests {
+        let key = BrokerAddrInfo::new(&req.cluster_name, &req.broker_addr);
+        let was_live = t.broker_live.remove(&key).is_some();
+        t.filter_server.remove(&key);
+        tracing::info!(
+            cluster = %req.cluster_name, broker = %req.broker_name, id = req.broker_id,
+            addr = %req.broker_addr, was_live, "broker unregistered"
+        );
+        let Some((name, broker)) = t.broker_addr.get_key_value(req.broker_name.as_str()) else {
+            continue;
+        };
+        let name = name.clone();
+        let mut broker = broker.clone();
+        let min_id_changed = broker.broker_addrs.keys().next() == Some(&req.broker_id);
+        broker
+            .broker_addrs
+            .retain(|_, addr| *addr != req.broker_addr);
+        if broker.broker_addrs.is_empty() {
+            t.broker_addr.remove(&name);
+            remove_from_cluster(&mut t.cluster_addr, &req.cluster_name, &name);
+            tracing::info!(broker = %name, "broker group has no address left; removed");
+            reduced.remove(&name);
+            removed.insert(name);
+        } else {
+            if min_id_changed {
+                notify.insert(name.clone(), req.broker_addr.clone());
+            }
+            t.broker_addr.insert(name.clone(), broker);
+            reduced.insert(name);
+        }
+    }
+
+    t.topic_queue.retain(|topic, queues| {
+        queues.retain(|q| !removed.contains(&q.broker_name));
+        if queues.is_empty() {
+            tracing::debug!(topic, "topic has no queue left; removed");
+            return false;
+        }
+        for q in queues
+            .iter_mut()
+            .filter(|q| reduced.contains(&q.broker_name))
+        {
+            if let Some(broker) = t.broker_addr.get(&q.broker_name) {
+                let no_master = broker
+                    .broker_addrs
+                    .keys()
+                    .next()
+                    .is_none_or(|id| *id > MASTER_ID);
+                if broker.enable_acting_master && no_master {
+                    q.perm &= !PERM_WRITE;
+                }
+            }
+        }
+        true
+    });
+    for name in &removed {
+        for mappings in t.topic_queue_mapping.values_mut() {
+            mappings.remove(&**name);
+        }
+    }
+    t.topic_queue_mapping.retain(|_, m| !m.is_empty());
+
+    if !opts.notify_min_broker_id_changed {
+        return Vec::new();
+    }
+    notify
+        .into_iter()
+        .filter_map(|(name, offline)| {
+            let broker = t.broker_addr.get(&name)?;
+            if !broker.enable_acting_master {
+                return None;
+            }
+            min_id_notice(broker, Some(offline), None)
+        })
+        .collect()
+}
+
+/// Who to tell that a group's minimum brokerId changed (Java `chooseBrokerAddrsToNotify`).
+fn min_id_notice(
+    broker: &BrokerData,
+    offline_broker_addr: Option<String>,
+    ha_broker_addr: Option<String>,
+) -> Option<MinBrokerIdNotice> {
+    let (&min_id, min_addr) = broker.broker_addrs.iter().next()?;
+    let targets = if offline_broker_addr.is_some() || broker.broker_addrs.len() == 1 {
+        broker.broker_addrs.values().cloned().collect()
+    } else {
+        broker
+            .broker_addrs
+            .iter()
+            .filter(|(id, _)| **id != min_id)
+            .map(|(_, a)| a.clone())
+            .collect()
+    };
+    Some(MinBrokerIdNotice {
+        broker_name: broker.broker_name.to_string(),
+        min_broker_id: min_id,
+        min_broker_addr: min_addr.clone(),
+        offline_broker_addr,
+        ha_broker_addr,
+        targets,
+    })
+}
+
+/// A group without a master whose queues are read-only reports its smallest
+/// brokerId as the master, so clients can read from the acting master.
+fn apply_acting_master(route: &mut TopicRouteData) {
+    let needs = route
+        .broker_datas
+        .iter()
+        .any(|b| !b.broker_addrs.is_empty() && !b.broker_addrs.contains_key(&MASTER_ID));
+    if !needs {
+        return;
+    }
+    for broker in &mut route.broker_datas {
+        if broker.broker_addrs.is_empty()
+            || broker.broker_addrs.contains_key(&MASTER_ID)
+            || !broker.enable_acting_master
+        {
+            continue;
+        }
+        let read_only = route
+            .queue_datas
+            .iter()
+            .find(|q| q.broker_name == broker.broker_name)
+            .is_some_and(|q| q.perm & PERM_WRITE == 0);
+        if read_only {
+            if let Some((_, addr)) = broker.broker_addrs.pop_first() {
+                broker.broker_addrs.insert(MASTER_ID, addr);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

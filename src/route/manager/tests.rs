@@ -1,0 +1,512 @@
+use super::*;
+use crate::route::model::TopicConfig;
+
+const CLUSTER: &str = "DefaultCluster";
+
+fn topics(names: &[&str], perm: i32) -> Vec<TopicConfig> {
+    names
+        .iter()
+        .map(|n| TopicConfig {
+            topic_name: n.to_string(),
+            read_queue_nums: 4,
+            write_queue_nums: 4,
+            perm,
+            ..TopicConfig::default()
+        })
+        .collect()
+}
+
+fn reg(name: &str, id: i64, addr: &str, counter: i64, tcs: Vec<TopicConfig>) -> BrokerRegistration {
+    BrokerRegistration {
+        cluster_name: CLUSTER.into(),
+        broker_addr: addr.into(),
+        broker_name: name.into(),
+        broker_id: id,
+        ha_server_addr: format!("{addr}-ha"),
+        enable_acting_master: Some(false),
+        wrapper: TopicConfigWrapper {
+            data_version: DataVersion {
+                state_version: 0,
+                timestamp: 1,
+                counter,
+            },
+            topic_configs: tcs,
+            ..Default::default()
+        },
+        conn: Some(id as u64 + 100),
+        ..Default::default()
+    }
+}
+
+fn opts() -> RouteOptions {
+    RouteOptions::default()
+}
+
+fn perm_of(m: &RouteInfoManager, topic: &str, broker: &str) -> Option<i32> {
+    let route = m.pickup_route(topic, opts())?;
+    route
+        .queue_datas
+        .iter()
+        .find(|q| &*q.broker_name == broker)
+        .map(|q| q.perm)
+}
+
+#[test]
+fn master_registration_creates_routes_and_cluster() {
+    let m = RouteInfoManager::new();
+    let r = m
+        .register_broker(
+            reg("broker-a", 0, "10.0.0.1:10911", 1, topics(&["T1", "T2"], 6)),
+            opts(),
+            0,
+        )
+        .unwrap();
+    assert_eq!(r, RegisterResult::default());
+    let route = m.pickup_route("T1", opts()).unwrap();
+    assert_eq!(route.broker_datas.len(), 1);
+    assert_eq!(route.broker_datas[0].broker_addrs[&0], "10.0.0.1:10911");
+    assert_eq!(route.queue_datas[0].write_queue_nums, 4);
+    let info = m.cluster_info();
+    assert_eq!(
+        info.cluster_addr_table[CLUSTER],
+        vec![Arc::from("broker-a")]
+    );
+    assert!(m.pickup_route("nope", opts()).is_none());
+}
+
+#[test]
+fn slave_gets_master_addresses_and_does_not_write_topics() {
+    let m = RouteInfoManager::new();
+    m.register_broker(
+        reg("broker-a", 0, "m:1", 1, topics(&["T1", "T2"], 6)),
+        opts(),
+        0,
+    )
+    .unwrap();
+    let r = m
+        .register_broker(
+            reg("broker-a", 1, "s:1", 1, topics(&["T1", "SLAVE_ONLY"], 4)),
+            opts(),
+            0,
+        )
+        .unwrap();
+    assert_eq!(r.master_addr.as_deref(), Some("m:1"));
+    assert_eq!(r.ha_server_addr.as_deref(), Some("m:1-ha"));
+    assert_eq!(perm_of(&m, "T1", "broker-a"), Some(6));
+    assert!(m.pickup_route("SLAVE_ONLY", opts()).is_none());
+    let route = m.pickup_route("T1", opts()).unwrap();
+    assert_eq!(route.broker_datas[0].broker_addrs.len(), 2);
+}
+
+#[test]
+fn slave_without_live_master_gets_no_master_addr() {
+    let m = RouteInfoManager::new();
+    m.register_broker(
+        reg("broker-a", 0, "m:1", 1, topics(&["T1", "T2"], 6)),
+        opts(),
+        0,
+    )
+    .unwrap();
+    m.unregister_brokers(
+        &[UnregisterRequest {
+            cluster_name: CLUSTER.into(),
+            broker_addr: "m:1".into(),
+            broker_name: "broker-a".into(),
+            broker_id: 0,
+        }],
+        opts(),
+    );
+    let r = m
+        .register_broker(
+            reg("broker-a", 1, "s:1", 1, topics(&["T1", "T2"], 6)),
+            opts(),
+            0,
+        )
+        .unwrap();
+    assert_eq!(r.master_addr, None);
+}
+
+#[test]
+fn topic_config_applies_only_when_data_version_changes() {
+    let m = RouteInfoManager::new();
+    m.register_broker(
+        reg("broker-a", 0, "m:1", 1, topics(&["T1", "T2"], 6)),
+        opts(),
+        0,
+    )
+    .unwrap();
+    // Same version, different perm: ignored (the broker re-sends unchanged tables every 30 s).
+    m.register_broker(
+        reg("broker-a", 0, "m:1", 1, topics(&["T1", "T2"], 4)),
+        opts(),
+        1,
+    )
+    .unwrap();
+    assert_eq!(perm_of(&m, "T1", "broker-a"), Some(6));
+    // Same version but a topic we have no queue data for: applied.
+    m.register_broker(
+        reg("broker-a", 0, "m:1", 1, topics(&["T1", "T3"], 4)),
+        opts(),
+        2,
+    )
+    .unwrap();
+    assert_eq!(perm_of(&m, "T3", "broker-a"), Some(4));
+    assert_eq!(perm_of(&m, "T1", "broker-a"), Some(6));
+    // New version: applied.
+    m.register_broker(
+        reg("broker-a", 0, "m:1", 2, topics(&["T1", "T2"], 4)),
+        opts(),
+        3,
+    )
+    .unwrap();
+    assert_eq!(perm_of(&m, "T1", "broker-a"), Some(4));
+}
+
+#[test]
+fn address_change_for_same_id_replaces_the_old_one() {
+    let m = RouteInfoManager::new();
+    m.register_broker(
+        reg("broker-a", 0, "old:1", 1, topics(&["T1", "T2"], 6)),
+        opts(),
+        0,
+    )
+    .unwrap();
+    m.register_broker(
+        reg("broker-a", 0, "new:1", 1, topics(&["T1", "T2"], 6)),
+        opts(),
+        0,
+    )
+    .unwrap();
+    let route = m.pickup_route("T1", opts()).unwrap();
+    assert_eq!(
+        route.broker_datas[0].broker_addrs,
+        BTreeMap::from([(0, "new:1".to_string())])
+    );
+}
+
+#[test]
+fn promoted_slave_keeps_one_entry_per_address() {
+    let m = RouteInfoManager::new();
+    m.register_broker(
+        reg("broker-a", 0, "m:1", 1, topics(&["T1", "T2"], 6)),
+        opts(),
+        0,
+    )
+    .unwrap();
+    m.register_broker(
+        reg("broker-a", 1, "s:1", 1, topics(&["T1", "T2"], 6)),
+        opts(),
+        0,
+    )
+    .unwrap();
+    m.register_broker(
+        reg("broker-a", 0, "s:1", 2, topics(&["T1", "T2"], 6)),
+        opts(),
+        0,
+    )
+    .unwrap();
+    let route = m.pickup_route("T1", opts()).unwrap();
+    assert_eq!(
+        route.broker_datas[0].broker_addrs,
+        BTreeMap::from([(0, "s:1".to_string())])
+    );
+}
+
+#[test]
+fn stale_state_version_from_new_address_is_ignored() {
+    let m = RouteInfoManager::new();
+    let mut first = reg("broker-a", 0, "a:1", 1, topics(&["T1", "T2"], 6));
+    first.wrapper.data_version.state_version = 5;
+    m.register_broker(first, opts(), 0).unwrap();
+    let mut stale = reg("broker-a", 0, "b:1", 1, topics(&["T1", "T2"], 6));
+    stale.wrapper.data_version.state_version = 4;
+    let r = m.register_broker(stale, opts(), 0).unwrap();
+    assert_eq!(r, RegisterResult::default());
+    let route = m.pickup_route("T1", opts()).unwrap();
+    assert_eq!(route.broker_datas[0].broker_addrs[&0], "a:1");
+    assert_eq!(m.live_broker_count(), 1);
+}
+
+#[test]
+fn single_topic_registration_before_full_is_refused_without_leftovers() {
+    let m = RouteInfoManager::new();
+    let err = m
+        .register_broker(reg("broker-a", 0, "a:1", 1, topics(&["T1"], 6)), opts(), 0)
+        .unwrap_err();
+    assert_eq!(err.broker_id, 0);
+    assert!(m.cluster_info().broker_addr_table.is_empty());
+    assert!(m.cluster_info().cluster_addr_table.is_empty());
+    // After the full registration a single-topic one is accepted.
+    m.register_broker(
+        reg("broker-a", 0, "a:1", 1, topics(&["T1", "T2"], 6)),
+        opts(),
+        0,
+    )
+    .unwrap();
+    m.register_broker(reg("broker-a", 0, "a:1", 2, topics(&["T9"], 6)), opts(), 0)
+        .unwrap();
+    assert!(m.pickup_route("T9", opts()).is_some());
+}
+
+#[test]
+fn unregister_removes_group_cluster_and_orphan_topics() {
+    let m = RouteInfoManager::new();
+    m.register_broker(
+        reg("broker-a", 0, "a:1", 1, topics(&["T1", "SHARED"], 6)),
+        opts(),
+        0,
+    )
+    .unwrap();
+    m.register_broker(
+        reg("broker-b", 0, "b:1", 1, topics(&["T2", "SHARED"], 6)),
+        opts(),
+        0,
+    )
+    .unwrap();
+    m.unregister_brokers(
+        &[UnregisterRequest {
+            cluster_name: CLUSTER.into(),
+            broker_addr: "a:1".into(),
+            broker_name: "broker-a".into(),
+            broker_id: 0,
+        }],
+        opts(),
+    );
+    assert!(m.pickup_route("T1", opts()).is_none());
+    let shared = m.pickup_route("SHARED", opts()).unwrap();
+    assert_eq!(shared.queue_datas.len(), 1);
+    assert_eq!(&*shared.queue_datas[0].broker_name, "broker-b");
+    let info = m.cluster_info();
+    assert_eq!(
+        info.cluster_addr_table[CLUSTER],
+        vec![Arc::from("broker-b")]
+    );
+    assert!(!info.broker_addr_table.contains_key("broker-a"));
+
+    m.unregister_brokers(
+        &[UnregisterRequest {
+            cluster_name: CLUSTER.into(),
+            broker_addr: "b:1".into(),
+            broker_name: "broker-b".into(),
+            broker_id: 0,
+        }],
+        opts(),
+    );
+    assert!(m.cluster_info().cluster_addr_table.is_empty());
+    assert!(m.all_topics().is_empty());
+}
+
+#[test]
+fn scan_expires_brokers_after_their_own_timeout() {
+    let m = RouteInfoManager::new();
+    let mut short = reg("broker-a", 0, "a:1", 1, topics(&["T1", "T2"], 6));
+    short.heartbeat_timeout_ms = Some(1_000);
+    m.register_broker(short, opts(), 10_000).unwrap();
+    m.register_broker(
+        reg("broker-b", 0, "b:1", 1, topics(&["T3", "T4"], 6)),
+        opts(),
+        10_000,
+    )
+    .unwrap();
+    assert!(m.scan_not_active(11_000, opts()).0.is_empty());
+    let (expired, _) = m.scan_not_active(11_001, opts());
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].addr.broker_addr, "a:1");
+    assert_eq!(expired[0].conn, Some(100));
+    assert!(m.pickup_route("T1", opts()).is_none());
+    // A heartbeat keeps broker-b alive past the default 120 s.
+    assert!(m.heartbeat(CLUSTER, "b:1", 100_000));
+    assert!(m.scan_not_active(200_000, opts()).0.is_empty());
+    assert_eq!(m.scan_not_active(220_001, opts()).0.len(), 1);
+    assert!(m.pickup_route("T3", opts()).is_none());
+}
+
+#[test]
+fn closed_connection_removes_its_broker_at_once() {
+    let m = RouteInfoManager::new();
+    m.register_broker(
+        reg("broker-a", 0, "a:1", 1, topics(&["T1", "T2"], 6)),
+        opts(),
+        0,
+    )
+    .unwrap();
+    m.register_broker(
+        reg("broker-a", 1, "s:1", 1, topics(&["T1", "T2"], 6)),
+        opts(),
+        0,
+    )
+    .unwrap();
+    assert!(m.on_connection_closed(999, opts()).0.is_empty());
+    let (removed, _) = m.on_connection_closed(100, opts());
+    assert_eq!(removed, vec![BrokerAddrInfo::new(CLUSTER, "a:1")]);
+    let route = m.pickup_route("T1", opts()).unwrap();
+    assert_eq!(
+        route.broker_datas[0].broker_addrs,
+        BTreeMap::from([(1, "s:1".to_string())])
+    );
+}
+
+#[test]
+fn query_data_version_reports_change_and_refreshes() {
+    let m = RouteInfoManager::new();
+    let r = reg("broker-a", 0, "a:1", 3, topics(&["T1", "T2"], 6));
+    let version = r.wrapper.data_version;
+    m.register_broker(r, opts(), 0).unwrap();
+    assert_eq!(
+        m.query_data_version(CLUSTER, "a:1", &version, 119_000),
+        (false, Some(version))
+    );
+    let other = DataVersion {
+        counter: 4,
+        ..version
+    };
+    assert!(m.query_data_version(CLUSTER, "a:1", &other, 119_000).0);
+    assert!(m.scan_not_active(200_000, opts()).0.is_empty());
+    assert_eq!(
+        m.query_data_version(CLUSTER, "x:1", &version, 0),
+        (true, None)
+    );
+}
+
+#[test]
+fn acting_master_strips_write_and_reports_min_slave_as_master() {
+    let m = RouteInfoManager::new();
+    let acting = RouteOptions {
+        support_acting_master: true,
+        ..opts()
+    };
+    let mut master = reg("broker-a", 0, "m:1", 1, topics(&["T1", "T2"], 6));
+    master.enable_acting_master = Some(true);
+    m.register_broker(master, acting, 0).unwrap();
+    let mut slave = reg("broker-a", 1, "s:1", 1, topics(&["T1", "T2"], 6));
+    slave.enable_acting_master = Some(true);
+    m.register_broker(slave.clone(), acting, 0).unwrap();
+    m.unregister_brokers(
+        &[UnregisterRequest {
+            cluster_name: CLUSTER.into(),
+            broker_addr: "m:1".into(),
+            broker_name: "broker-a".into(),
+            broker_id: 0,
+        }],
+        acting,
+    );
+    // Master gone: queues lose write perm; the route names the slave as id 0.
+    let route = m.pickup_route("T1", acting).unwrap();
+    assert_eq!(route.queue_datas[0].perm, 4);
+    assert_eq!(
+        route.broker_datas[0].broker_addrs,
+        BTreeMap::from([(0, "s:1".to_string())])
+    );
+    // Without supportActingMaster the real id is reported.
+    let plain = m.pickup_route("T1", opts()).unwrap();
+    assert_eq!(
+        plain.broker_datas[0].broker_addrs,
+        BTreeMap::from([(1, "s:1".to_string())])
+    );
+    // The prime slave's own registration is applied read-only.
+    slave.wrapper.data_version.counter = 2;
+    slave.wrapper.topic_configs = topics(&["T1", "T5"], 6);
+    m.register_broker(slave, acting, 0).unwrap();
+    assert_eq!(perm_of(&m, "T5", "broker-a"), Some(4));
+}
+
+#[test]
+fn min_broker_id_change_produces_notice_when_enabled() {
+    let m = RouteInfoManager::new();
+    let notify = RouteOptions {
+        notify_min_broker_id_changed: true,
+        ..opts()
+    };
+    let mut slave = reg("broker-a", 1, "s:1", 1, topics(&["T1", "T2"], 6));
+    slave.enable_acting_master = Some(true);
+    m.register_broker(slave, notify, 0).unwrap();
+    let mut master = reg("broker-a", 0, "m:1", 1, topics(&["T1", "T2"], 6));
+    master.enable_acting_master = Some(true);
+    let r = m.register_broker(master, notify, 0).unwrap();
+    let notice = r.notice.unwrap();
+    assert_eq!(
+        (notice.min_broker_id, notice.min_broker_addr.as_str()),
+        (0, "m:1")
+    );
+    assert_eq!(notice.targets, vec!["s:1".to_string()]);
+    let notices = m.unregister_brokers(
+        &[UnregisterRequest {
+            cluster_name: CLUSTER.into(),
+            broker_addr: "m:1".into(),
+            broker_name: "broker-a".into(),
+            broker_id: 0,
+        }],
+        notify,
+    );
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].offline_broker_addr.as_deref(), Some("m:1"));
+    assert_eq!(notices[0].targets, vec!["s:1".to_string()]);
+}
+
+#[test]
+fn delete_topic_with_broker_registration_drops_unlisted_topics() {
+    let m = RouteInfoManager::new();
+    let del = RouteOptions {
+        delete_topic_with_broker_registration: true,
+        ..opts()
+    };
+    m.register_broker(
+        reg("broker-a", 0, "a:1", 1, topics(&["T1", "T2"], 6)),
+        del,
+        0,
+    )
+    .unwrap();
+    m.register_broker(
+        reg("broker-a", 0, "a:1", 2, topics(&["T1", "T3"], 6)),
+        del,
+        0,
+    )
+    .unwrap();
+    assert!(m.pickup_route("T2", del).is_none());
+    assert!(m.pickup_route("T3", del).is_some());
+}
+
+#[test]
+fn perm_and_topic_list_operations() {
+    let m = RouteInfoManager::new();
+    m.register_broker(
+        reg("broker-a", 0, "a:1", 1, topics(&["T1", "T2"], 6)),
+        opts(),
+        0,
+    )
+    .unwrap();
+    assert_eq!(m.wipe_write_perm("broker-a"), 2);
+    assert_eq!(perm_of(&m, "T1", "broker-a"), Some(4));
+    assert_eq!(m.add_write_perm("broker-a"), 2);
+    assert_eq!(perm_of(&m, "T1", "broker-a"), Some(6));
+    assert_eq!(m.wipe_write_perm("nobody"), 0);
+    assert_eq!(m.all_topics(), vec!["T1".to_string(), "T2".to_string()]);
+    assert_eq!(m.topics_by_cluster(CLUSTER), m.all_topics());
+    assert!(m.topics_by_cluster("other").is_empty());
+    let (sys, addr) = m.system_topics();
+    assert_eq!(sys, vec![CLUSTER.to_string(), "broker-a".to_string()]);
+    assert_eq!(addr.as_deref(), Some("a:1"));
+    m.delete_topic("T1", Some("other"));
+    assert!(m.pickup_route("T1", opts()).is_some());
+    m.delete_topic("T1", Some(CLUSTER));
+    assert!(m.pickup_route("T1", opts()).is_none());
+    m.delete_topic("T2", None);
+    assert!(m.all_topics().is_empty());
+    let q = QueueData {
+        broker_name: Arc::from("broker-a"),
+        read_queue_nums: 2,
+        write_queue_nums: 2,
+        perm: 6,
+        topic_sys_flag: FLAG_UNIT,
+    };
+    assert!(m.register_topic("U1", vec![q.clone()]));
+    assert!(!m.register_topic(
+        "U2",
+        vec![QueueData {
+            broker_name: Arc::from("ghost"),
+            ..q
+        }]
+    ));
+    assert_eq!(m.unit_topics(), vec!["U1".to_string()]);
+    assert!(m.has_unit_sub_topics().is_empty());
+}

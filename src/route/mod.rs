@@ -1,0 +1,14 @@
+//! The route table: what brokers hold which topics, and who is alive.
+//! Nothing here knows about sockets or frames.
+
+pub mod manager;
+pub mod model;
+pub mod register_body;
+
+pub use manager::{
+    BrokerRegistration, ConnId, MinBrokerIdNotice, RegisterResult, RouteInfoManager, RouteOptions,
+    UnregisterRequest,
+};
+pub use model::{
+    BrokerData, DataVersion, QueueData, TopicConfig, TopicConfigWrapper, TopicRouteData,
+};

@@ -1,0 +1,290 @@
+//! Route data shapes and their JSON forms, as the Java classes of the same
+//! names serialize with fastjson (bean fields in alphabetical order).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::json_write::{Dialect, JsonWriter};
+
+pub const PERM_PRIORITY: i32 = 8;
+pub const PERM_READ: i32 = 4;
+pub const PERM_WRITE: i32 = 2;
+pub const PERM_INHERIT: i32 = 1;
+
+/// The master's brokerId (Java `MixAll.MASTER_ID`).
+pub const MASTER_ID: i64 = 0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct DataVersion {
+    pub state_version: i64,
+    pub timestamp: i64,
+    pub counter: i64,
+}
+
+impl DataVersion {
+    pub fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object();
+        w.field_i64("counter", self.counter);
+        w.field_i64("stateVersion", self.state_version);
+        w.field_i64("timestamp", self.timestamp);
+        w.end_object();
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        self.write_json(&mut JsonWriter::standard(&mut out));
+        out
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct TopicConfig {
+    pub topic_name: String,
+    pub read_queue_nums: i32,
+    pub write_queue_nums: i32,
+    pub perm: i32,
+    pub topic_filter_type: String,
+    pub topic_sys_flag: i32,
+    pub order: bool,
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl Default for TopicConfig {
+    /// Java's `new TopicConfig()` defaults.
+    fn default() -> Self {
+        TopicConfig {
+            topic_name: String::new(),
+            read_queue_nums: 16,
+            write_queue_nums: 16,
+            perm: PERM_READ | PERM_WRITE,
+            topic_filter_type: "SINGLE_TAG".into(),
+            topic_sys_flag: 0,
+            order: false,
+            attributes: BTreeMap::new(),
+        }
+    }
+}
+
+/// The topic table a broker registers, with its version.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TopicConfigWrapper {
+    pub data_version: DataVersion,
+    /// In the broker's order; names are unique.
+    pub topic_configs: Vec<TopicConfig>,
+    /// topic → TopicQueueMappingInfo, kept as the broker sent it.
+    pub topic_queue_mapping_info: BTreeMap<String, Value>,
+}
+
+/// One broker group's queues for one topic. The broker name is shared
+/// (interned) across every topic of that broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueData {
+    pub broker_name: Arc<str>,
+    pub read_queue_nums: i32,
+    pub write_queue_nums: i32,
+    pub perm: i32,
+    pub topic_sys_flag: i32,
+}
+
+impl QueueData {
+    pub fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object();
+        w.field_str("brokerName", &self.broker_name);
+        w.field_i64("perm", self.perm.into());
+        w.field_i64("readQueueNums", self.read_queue_nums.into());
+        w.field_i64("topicSysFlag", self.topic_sys_flag.into());
+        w.field_i64("writeQueueNums", self.write_queue_nums.into());
+        w.end_object();
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerData {
+    pub cluster: String,
+    pub broker_name: Arc<str>,
+    pub broker_addrs: BTreeMap<i64, String>,
+    pub zone_name: Option<String>,
+    pub enable_acting_master: bool,
+}
+
+impl BrokerData {
+    pub fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object();
+        w.key("brokerAddrs");
+        w.begin_object();
+        for (id, addr) in &self.broker_addrs {
+            w.int_key(*id);
+            w.str(addr);
+        }
+        w.end_object();
+        w.field_str("brokerName", &self.broker_name);
+        w.field_str("cluster", &self.cluster);
+        w.field_bool("enableActingMaster", self.enable_acting_master);
+        w.field_opt_str("zoneName", self.zone_name.as_deref());
+        w.end_object();
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TopicRouteData {
+    pub order_topic_conf: Option<String>,
+    pub queue_datas: Vec<QueueData>,
+    pub broker_datas: Vec<BrokerData>,
+    pub filter_server_table: BTreeMap<String, Vec<String>>,
+    pub topic_queue_mapping_by_broker: Option<BTreeMap<String, Value>>,
+}
+
+impl TopicRouteData {
+    pub fn to_json(&self, dialect: Dialect) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        let mut w = JsonWriter::new(&mut out, dialect);
+        w.begin_object();
+        w.key("brokerDatas");
+        w.begin_array();
+        for broker in &self.broker_datas {
+            broker.write_json(&mut w);
+        }
+        w.end_array();
+        w.key("filterServerTable");
+        w.begin_object();
+        for (addr, servers) in &self.filter_server_table {
+            w.key(addr);
+            w.begin_array();
+            for server in servers {
+                w.str(server);
+            }
+            w.end_array();
+        }
+        w.end_object();
+        w.field_opt_str("orderTopicConf", self.order_topic_conf.as_deref());
+        w.key("queueDatas");
+        w.begin_array();
+        for queue in &self.queue_datas {
+            queue.write_json(&mut w);
+        }
+        w.end_array();
+        if let Some(mappings) = &self.topic_queue_mapping_by_broker {
+            w.key("topicQueueMappingByBroker");
+            w.begin_object();
+            for (broker, info) in mappings {
+                w.key(broker);
+                w.value(info);
+            }
+            w.end_object();
+        }
+        w.end_object();
+        out
+    }
+}
+
+/// GET_BROKER_CLUSTER_INFO's body.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClusterInfo {
+    pub broker_addr_table: BTreeMap<Arc<str>, BrokerData>,
+    pub cluster_addr_table: BTreeMap<String, Vec<Arc<str>>>,
+}
+
+impl ClusterInfo {
+    pub fn to_json(&self, dialect: Dialect) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        let mut w = JsonWriter::new(&mut out, dialect);
+        w.begin_object();
+        w.key("brokerAddrTable");
+        w.begin_object();
+        for (name, broker) in &self.broker_addr_table {
+            w.key(name);
+            broker.write_json(&mut w);
+        }
+        w.end_object();
+        w.key("clusterAddrTable");
+        w.begin_object();
+        for (cluster, names) in &self.cluster_addr_table {
+            w.key(cluster);
+            w.begin_array();
+            for name in names {
+                w.str(name);
+            }
+            w.end_array();
+        }
+        w.end_object();
+        w.end_object();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_route() -> TopicRouteData {
+        let name: Arc<str> = Arc::from("broker-a");
+        TopicRouteData {
+            broker_datas: vec![BrokerData {
+                cluster: "DefaultCluster".into(),
+                broker_name: name.clone(),
+                broker_addrs: BTreeMap::from([
+                    (0, "127.0.0.1:10911".to_string()),
+                    (1, "127.0.0.1:10921".to_string()),
+                ]),
+                zone_name: None,
+                enable_acting_master: false,
+            }],
+            queue_datas: vec![QueueData {
+                broker_name: name,
+                read_queue_nums: 4,
+                write_queue_nums: 4,
+                perm: 6,
+                topic_sys_flag: 0,
+            }],
+            ..Default::default()
+        }
+    }
+
+    /// Byte-for-byte the samples the Java NameServer writes (spec §3).
+    #[test]
+    fn route_matches_java_bytes_in_both_dialects() {
+        let route = sample_route();
+        assert_eq!(
+            String::from_utf8(route.to_json(Dialect::Fastjson)).unwrap(),
+            r#"{"brokerDatas":[{"brokerAddrs":{0:"127.0.0.1:10911",1:"127.0.0.1:10921"},"brokerName":"broker-a","cluster":"DefaultCluster","enableActingMaster":false}],"filterServerTable":{},"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4}]}"#
+        );
+        assert_eq!(
+            String::from_utf8(route.to_json(Dialect::Standard)).unwrap(),
+            r#"{"brokerDatas":[{"brokerAddrs":{"0":"127.0.0.1:10911","1":"127.0.0.1:10921"},"brokerName":"broker-a","cluster":"DefaultCluster","enableActingMaster":false}],"filterServerTable":{},"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4}]}"#
+        );
+    }
+
+    #[test]
+    fn standard_route_is_valid_json() {
+        let mut route = sample_route();
+        route.order_topic_conf = Some("broker-a:4".into());
+        route
+            .filter_server_table
+            .insert("127.0.0.1:10911".into(), vec!["127.0.0.1:30000".into()]);
+        let v: Value = serde_json::from_slice(&route.to_json(Dialect::Standard)).unwrap();
+        assert_eq!(v["orderTopicConf"], "broker-a:4");
+        assert_eq!(v["brokerDatas"][0]["brokerAddrs"]["1"], "127.0.0.1:10921");
+        assert_eq!(
+            v["filterServerTable"]["127.0.0.1:10911"][0],
+            "127.0.0.1:30000"
+        );
+    }
+
+    #[test]
+    fn data_version_json() {
+        let dv = DataVersion {
+            state_version: 0,
+            timestamp: 1700000000000,
+            counter: 3,
+        };
+        assert_eq!(
+            String::from_utf8(dv.to_json()).unwrap(),
+            r#"{"counter":3,"stateVersion":0,"timestamp":1700000000000}"#
+        );
+    }
+}

@@ -1,0 +1,206 @@
+//! The TCP server: accepts connections (bounded by a semaphore), runs one
+//! handler task per connection, and shuts down on a broadcast signal after
+//! letting in-flight requests finish.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{broadcast, mpsc, Notify, Semaphore};
+
+use crate::cmd::{self, Origin};
+use crate::connection::Connection;
+use crate::route::ConnId;
+use crate::shared::{self, Shared};
+
+/// Most pipelined requests answered before a flush.
+const MAX_BATCH: usize = 64;
+
+struct Listener {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    limit: Arc<Semaphore>,
+    shutdown: broadcast::Sender<()>,
+    /// Dropped by every handler when done; `recv` returning `None` means all are.
+    done_tx: mpsc::Sender<()>,
+}
+
+struct Handler {
+    conn: Connection,
+    id: ConnId,
+    closer: Arc<Notify>,
+    shared: Arc<Shared>,
+    shutdown: broadcast::Receiver<()>,
+    _done: mpsc::Sender<()>,
+}
+
+/// Serves until `signal` completes, then drains connections (bounded by
+/// `shutdownWaitTimeSeconds`) and returns.
+pub async fn run(listener: TcpListener, shared: Arc<Shared>, signal: impl Future) {
+    let (shutdown, _) = broadcast::channel(1);
+    let (done_tx, mut done_rx) = mpsc::channel(1);
+    let max_connections = shared.config().server.max_connections.max(1) as usize;
+    let mut server = Listener {
+        listener,
+        shared: shared.clone(),
+        limit: Arc::new(Semaphore::new(max_connections)),
+        shutdown,
+        done_tx,
+    };
+    let scan = tokio::spawn(shared::run_scan_task(
+        shared.clone(),
+        server.shutdown.subscribe(),
+    ));
+
+    tokio::select! {
+        res = server.accept_loop() => {
+            if let Err(err) = res {
+                tracing::error!(error = %err, "accept failed; shutting down");
+            }
+        }
+        _ = signal => tracing::info!("shutdown requested; finishing in-flight requests"),
+    }
+
+    let Listener {
+        shutdown, done_tx, ..
+    } = server;
+    drop(shutdown);
+    drop(done_tx);
+    let wait = Duration::from_secs(shared.config().server.shutdown_wait_time_seconds.max(1) as u64);
+    if tokio::time::timeout(wait, done_rx.recv()).await.is_err() {
+        tracing::warn!(
+            ?wait,
+            "connections still open after the shutdown wait; closing them"
+        );
+    }
+    let _ = scan.await;
+}
+
+impl Listener {
+    async fn accept_loop(&mut self) -> std::io::Result<()> {
+        loop {
+            let permit = self
+                .limit
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(std::io::Error::other)?;
+            let stream = self.accept().await?;
+            let (id, closer) = self.shared.connections().register();
+            let max_frame = self.shared.max_frame();
+            let mut handler = Handler {
+                conn: Connection::new(stream, max_frame),
+                id,
+                closer,
+                shared: self.shared.clone(),
+                shutdown: self.shutdown.subscribe(),
+                _done: self.done_tx.clone(),
+            };
+            tokio::spawn(async move {
+                handler.run().await;
+                handler.shared.connections().deregister(handler.id);
+                handler.shared.connection_closed(handler.id);
+                drop(permit);
+            });
+        }
+    }
+
+    /// Accepts with back-off on transient errors (e.g. too many open files).
+    async fn accept(&mut self) -> std::io::Result<TcpStream> {
+        let mut backoff = 1;
+        loop {
+            match self.listener.accept().await {
+                Ok((stream, _)) => return Ok(stream),
+                Err(err) => {
+                    if backoff > 64 {
+                        return Err(err);
+                    }
+                    tracing::warn!(error = %err, "accept error; retrying");
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(backoff * 10)).await;
+            backoff *= 2;
+        }
+    }
+}
+
+impl Handler {
+    async fn run(&mut self) {
+        let peer = self.conn.peer();
+        let idle = Duration::from_secs(
+            self.shared
+                .config()
+                .server
+                .server_channel_max_idle_time_seconds
+                .max(1) as u64,
+        );
+        tracing::debug!(id = self.id, ?peer, "connection opened");
+        loop {
+            let read = tokio::select! {
+                read = tokio::time::timeout(idle, self.conn.read_frame()) => read,
+                _ = self.shutdown.recv() => break,
+                _ = self.closer.notified() => {
+                    tracing::info!(id = self.id, ?peer, "closing connection of expired broker");
+                    break;
+                }
+            };
+            let first = match read {
+                Ok(Ok(Some(frame))) => frame,
+                Ok(Ok(None)) => break,
+                Ok(Err(err)) => {
+                    tracing::warn!(id = self.id, ?peer, error = %err, "bad frame; closing connection");
+                    break;
+                }
+                Err(_) => {
+                    tracing::info!(id = self.id, ?peer, ?idle, "connection idle; closing");
+                    break;
+                }
+            };
+            if let Err(err) = self.serve_batch(first).await {
+                tracing::warn!(id = self.id, ?peer, error = %err, "closing connection");
+                break;
+            }
+        }
+        tracing::debug!(id = self.id, ?peer, "connection closed");
+    }
+
+    /// Answers `first` and whatever else is already readable, then flushes
+    /// once. A flush that cannot finish within the idle time (a peer that
+    /// does not read) closes the connection, bounding what it can make us buffer.
+    async fn serve_batch(&mut self, first: crate::remoting::RemotingCommand) -> Result<(), String> {
+        let idle = Duration::from_secs(
+            self.shared
+                .config()
+                .server
+                .server_channel_max_idle_time_seconds
+                .max(1) as u64,
+        );
+        let mut next = Some(first);
+        let mut served = 0;
+        while let Some(frame) = next.take() {
+            if !frame.is_response() {
+                let origin = Origin { conn: self.id };
+                if let Some(response) = cmd::dispatch(&self.shared, origin, frame).await {
+                    // Queueing may flush a full buffer; bounded like the flush below.
+                    match tokio::time::timeout(idle, self.conn.queue(response)).await {
+                        Ok(res) => res.map_err(|e| e.to_string())?,
+                        Err(_) => return Err("peer does not read its responses".into()),
+                    }
+                }
+            }
+            served += 1;
+            if served < MAX_BATCH {
+                next = match self.conn.try_read_frame() {
+                    Some(Ok(frame)) => Some(frame),
+                    Some(Err(err)) => return Err(format!("bad frame: {err}")),
+                    None => None,
+                };
+            }
+        }
+        match tokio::time::timeout(idle, self.conn.flush()).await {
+            Ok(res) => res.map_err(|e| e.to_string()),
+            Err(_) => Err("peer does not read its responses".into()),
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! The state every connection shares: route table, KV store, configuration,
+//! and the outbox for notifications to brokers. Background tasks that keep
+//! it (the broker scan, the notifier) live beside it here.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use parking_lot::{Mutex, RwLock, RwLockReadGuard};
+use tokio::sync::{broadcast, mpsc, Notify};
+
+use crate::config::Config;
+use crate::kvconfig::KvConfigManager;
+use crate::route::{ConnId, MinBrokerIdNotice, RouteInfoManager, RouteOptions};
+
+pub struct Shared {
+    pub routes: RouteInfoManager,
+    pub kv: KvConfigManager,
+    config: RwLock<Config>,
+    pub started_at: Instant,
+    notices: mpsc::UnboundedSender<MinBrokerIdNotice>,
+    connections: ConnRegistry,
+}
+
+/// Live connections, so that the scan can close the connection of an
+/// expired broker (as Java closes its channel).
+#[derive(Default)]
+pub struct ConnRegistry {
+    next_id: AtomicU64,
+    closers: Mutex<HashMap<ConnId, Arc<Notify>>>,
+}
+
+impl ConnRegistry {
+    /// A new id and the signal that asks its connection to close.
+    pub fn register(&self) -> (ConnId, Arc<Notify>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let closer = Arc::new(Notify::new());
+        self.closers.lock().insert(id, closer.clone());
+        (id, closer)
+    }
+
+    pub fn deregister(&self, id: ConnId) {
+        self.closers.lock().remove(&id);
+    }
+
+    pub fn close(&self, id: ConnId) {
+        if let Some(closer) = self.closers.lock().get(&id) {
+            closer.notify_one();
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.closers.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Shared {
+    /// Returns the shared state and the receiver the notifier task drains.
+    pub fn new(
+        config: Config,
+        kv: KvConfigManager,
+    ) -> (Arc<Self>, mpsc::UnboundedReceiver<MinBrokerIdNotice>) {
+        let (notices, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            routes: RouteInfoManager::new(),
+            kv,
+            config: RwLock::new(config),
+            started_at: Instant::now(),
+            notices,
+            connections: ConnRegistry::default(),
+        });
+        (shared, rx)
+    }
+
+    pub fn config(&self) -> RwLockReadGuard<'_, Config> {
+        self.config.read()
+    }
+
+    /// Applies `change` to the live configuration.
+    pub fn update_config<R>(&self, change: impl FnOnce(&mut Config) -> R) -> R {
+        change(&mut self.config.write())
+    }
+
+    pub fn route_options(&self) -> RouteOptions {
+        let c = &self.config().namesrv;
+        RouteOptions {
+            support_acting_master: c.support_acting_master,
+            delete_topic_with_broker_registration: c.delete_topic_with_broker_registration,
+            notify_min_broker_id_changed: c.notify_min_broker_id_changed,
+        }
+    }
+
+    pub fn max_frame(&self) -> usize {
+        usize::try_from(self.config().server.frame_max_length).unwrap_or(usize::MAX)
+    }
+
+    pub fn now_ms() -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+
+    pub fn notify(&self, notices: Vec<MinBrokerIdNotice>) {
+        for notice in notices {
+            // The receiver lives as long as the server; a send error means shutdown.
+            let _ = self.notices.send(notice);
+        }
+    }
+
+    pub fn connections(&self) -> &ConnRegistry {
+        &self.connections
+    }
+
+    /// A connection closed: unregister every broker that registered over it.
+    pub fn connection_closed(&self, conn: ConnId) {
+        let (removed, notices) = self.routes.on_connection_closed(conn, self.route_options());
+        for addr in removed {
+            tracing::info!(
+                cluster = %addr.cluster_name, addr = %addr.broker_addr,
+                "broker connection closed; broker removed"
+            );
+        }
+        self.notify(notices);
+    }
+
+    /// One pass of the liveness scan.
+    pub fn scan_once(&self) {
+        let (expired, notices) = self
+            .routes
+            .scan_not_active(Self::now_ms(), self.route_options());
+        for broker in expired {
+            tracing::warn!(
+                cluster = %broker.addr.cluster_name, addr = %broker.addr.broker_addr,
+                timeout_ms = broker.timeout_ms, "broker heartbeat expired; broker removed"
+            );
+            if let Some(conn) = broker.conn {
+                self.connections.close(conn);
+            }
+        }
+        self.notify(notices);
+    }
+}
+
+/// Expires lapsed brokers every `scanNotActiveBrokerInterval` until shutdown.
+pub async fn run_scan_task(shared: Arc<Shared>, mut shutdown: broadcast::Receiver<()>) {
+    loop {
+        let interval = shared
+            .config()
+            .namesrv
+            .scan_not_active_broker_interval
+            .max(100) as u64;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(interval)) => shared.scan_once(),
+            _ = shutdown.recv() => return,
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! Test harness: starts the real `namesrv` binary on a free loopback port and
+//! talks to it over TCP with the crate's own codec.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use namesrv::remoting::codec::{encode_frame, RemotingCodec};
+use namesrv::remoting::{RemotingCommand, SerializeType};
+use tokio_util::codec::Decoder;
+
+pub struct Server {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    pub log: mpsc::Receiver<String>,
+}
+
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_namesrv"))
+}
+
+impl Server {
+    /// Starts namesrv with `props` added to a fresh properties file.
+    pub fn start(props: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(dir, props)
+    }
+
+    pub fn start_in(dir: tempfile::TempDir, props: &[(&str, &str)]) -> Server {
+        let conf = dir.path().join("namesrv.properties");
+        let mut text = format!(
+            "listenPort=0\nbindAddress=127.0.0.1\nkvConfigPath={}\nconfigStorePath={}\n",
+            dir.path().join("kvConfig.json").display(),
+            dir.path().join("namesrv-store.properties").display()
+        );
+        for (k, v) in props {
+            text.push_str(&format!("{k}={v}\n"));
+        }
+        std::fs::write(&conf, text).unwrap();
+        let mut child = Command::new(binary())
+            .arg("-c")
+            .arg(&conf)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, log) = mpsc::channel();
+        // Drain stderr forever so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[namesrv] {line}");
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let addr = loop {
+            let line = log
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("namesrv did not report its address");
+            if let Some(rest) = line.split("address=").nth(1) {
+                let addr = rest.split_whitespace().next().unwrap();
+                break addr.parse().unwrap();
+            }
+        };
+        Server {
+            child,
+            addr,
+            dir,
+            log,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::connect(self.addr)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Waits for a log line containing `needle`.
+    pub fn wait_log(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.log.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("no log line containing {needle:?}"),
+            }
+        }
+    }
+
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        unsafe_kill(self.child.id(), "TERM");
+        wait_exit(&mut self.child, Duration::from_secs(20))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn unsafe_kill(pid: u32, signal: &str) {
+    Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+}
+
+pub fn wait_exit(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "process did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Polls `cond` until it holds (bounded); for state that changes asynchronously.
+pub fn eventually(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub struct Client {
+    pub stream: TcpStream,
+    buf: BytesMut,
+    codec: RemotingCodec,
+    opaque: i32,
+}
+
+impl Client {
+    pub fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        Client {
+            stream,
+            buf: BytesMut::new(),
+            codec: RemotingCodec::new(64 << 20),
+            opaque: 0,
+        }
+    }
+
+    pub fn next_opaque(&mut self) -> i32 {
+        self.opaque += 1;
+        self.opaque
+    }
+
+    pub fn send(&mut self, cmd: &RemotingCommand) {
+        self.stream.write_all(&encode_frame(cmd)).unwrap();
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    /// Reads one frame; `None` when the server closed the connection.
+    pub fn recv(&mut self) -> Option<RemotingCommand> {
+        loop {
+            if let Some(cmd) = self.codec.decode(&mut self.buf).unwrap() {
+                return Some(cmd);
+            }
+            let mut chunk = [0u8; 65536];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return None,
+                Err(e) => panic!("read failed: {e}"),
+            }
+        }
+    }
+
+    /// Sends a request (numbering its opaque) and returns the answer to it.
+    pub fn call(&mut self, mut cmd: RemotingCommand) -> RemotingCommand {
+        cmd.opaque = self.next_opaque();
+        self.send(&cmd);
+        let resp = self.recv().expect("connection closed before the response");
+        assert_eq!(resp.opaque, cmd.opaque);
+        assert!(resp.is_response());
+        resp
+    }
+
+    /// True once the server has closed this connection.
+    pub fn is_closed_by_server(&mut self) -> bool {
+        self.recv().is_none()
+    }
+}
+
+pub fn request(code: i32, fields: &[(&str, &str)]) -> RemotingCommand {
+    let mut cmd = RemotingCommand::request(code, 0);
+    for (k, v) in fields {
+        cmd.ext_fields.insert(k.to_string(), v.to_string());
+    }
+    cmd
+}
+
+pub fn with_codec(mut cmd: RemotingCommand, st: SerializeType) -> RemotingCommand {
+    cmd.serialize_type = st;
+    cmd
+}
+
+/// A RegisterBrokerBody as a Java 5.x broker writes it.
+pub fn register_body(counter: i64, topics: &[&str]) -> Vec<u8> {
+    let table: Vec<String> = topics
+        .iter()
+        .map(|t| {
+            format!(
+                r#""{t}":{{"attributes":{{}},"order":false,"perm":6,"readQueueNums":4,"topicFilterType":"SINGLE_TAG","topicName":"{t}","topicSysFlag":0,"writeQueueNums":4}}"#
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"filterServerList":[],"topicConfigSerializeWrapper":{{"dataVersion":{{"counter":{counter},"stateVersion":0,"timestamp":1700000000000}},"topicConfigTable":{{{}}},"topicQueueMappingDetailMap":{{}},"topicQueueMappingInfoMap":{{}}}}}}"#,
+        table.join(",")
+    )
+    .into_bytes()
+}
+
+pub fn register_request(name: &str, id: i64, addr: &str, body: Vec<u8>) -> RemotingCommand {
+    let id = id.to_string();
+    let mut cmd = request(
+        103,
+        &[
+            ("brokerName", name),
+            ("brokerAddr", addr),
+            ("clusterName", "DefaultCluster"),
+            ("haServerAddr", "127.0.0.1:10912"),
+            ("brokerId", &id),
+            ("enableActingMaster", "false"),
+            ("compressed", "false"),
+        ],
+    );
+    cmd.body = body.into();
+    cmd
+}
+
+pub fn route_request(topic: &str) -> RemotingCommand {
+    request(105, &[("topic", topic)])
+}
+
+pub fn json(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
+}
+
+pub fn file_exists(p: &Path) -> bool {
+    p.exists()
+}
