@@ -67,15 +67,49 @@ fn load_config(cli: &Cli) -> Result<Config, String> {
             .ok_or_else(|| format!("-D expects KEY=VALUE, got `{define}`"))?;
         overrides.push((key.trim().to_string(), value.trim().to_string()));
     }
+    // -D first (it may name configStorePath), then the store, then -D again to win.
     unknown.extend(
         config
             .apply_overrides(&overrides)
             .map_err(|e| e.to_string())?,
     );
+    apply_config_store(&mut config)?;
+    config
+        .apply_overrides(&overrides)
+        .map_err(|e| e.to_string())?;
     for key in unknown {
         tracing::warn!(key, "unknown config property ignored");
     }
     Ok(config)
+}
+
+/// Re-applies what UPDATE_NAMESRV_CONFIG persisted to `configStorePath`, so
+/// runtime changes survive a restart (Java writes the file but never reads it
+/// back). Black-listed keys (the paths themselves) are never taken from it.
+fn apply_config_store(config: &mut Config) -> Result<(), String> {
+    let path = PathBuf::from(&config.namesrv.config_store_path);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let pairs: Vec<(String, String)> = namesrv::properties::parse(&text)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .into_iter()
+        .filter(|(k, _)| !config.is_black_listed(k))
+        .collect();
+    let changed: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, v)| config.get(k).as_ref() != Some(v))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if !changed.is_empty() {
+        tracing::info!(file = %path.display(), keys = ?changed, "config store overrides the config file");
+    }
+    config
+        .apply_overrides(&pairs)
+        .map(drop)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn run(cli: Cli) -> Result<(), String> {

@@ -18,6 +18,8 @@ const FAQ_SUFFIX: &str =
 pub struct GetRouteInfo {
     topic: String,
     standard_json: bool,
+    /// `zoneName` when the client asked for zone mode (`zoneMode=true`).
+    zone: Option<String>,
 }
 
 impl GetRouteInfo {
@@ -26,6 +28,12 @@ impl GetRouteInfo {
         Ok(GetRouteInfo {
             topic: h.required_string("topic")?,
             standard_json: req.version >= V4_9_4 || h.bool_or_false("acceptStandardJsonOnly"),
+            zone: h
+                .bool_or_false("zoneMode")
+                .then(|| h.optional("zoneName"))
+                .flatten()
+                .filter(|z| !z.trim().is_empty())
+                .map(str::to_string),
         })
     }
 
@@ -61,6 +69,9 @@ impl GetRouteInfo {
                 )),
             ));
         };
+        if let Some(zone) = &self.zone {
+            route.retain_zone(zone);
+        }
         if order_enabled {
             route.order_topic_conf = shared.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, &self.topic);
         }

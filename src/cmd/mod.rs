@@ -3,11 +3,16 @@
 //! decoded request to its handler and turns errors into error responses.
 
 mod broker_heartbeat;
+mod broker_perm;
 mod get_broker_cluster_info;
 mod get_route_info;
 pub mod header;
+mod kv_config;
+mod namesrv_config;
 mod query_data_version;
 mod register_broker;
+mod topic_admin;
+mod topic_list;
 mod unregister_broker;
 
 use std::sync::Arc;
@@ -80,6 +85,42 @@ async fn serve(
         QUERY_DATA_VERSION => query_data_version::QueryDataVersion::parse(req)?.apply(shared, req),
         GET_ROUTEINFO_BY_TOPIC => get_route_info::GetRouteInfo::parse(req)?.apply(shared, req),
         GET_BROKER_CLUSTER_INFO => Ok(get_broker_cluster_info::apply(shared, req)),
-        _ => Ok(not_supported(req)),
+        PUT_KV_CONFIG => kv_config::PutKvConfig::parse(req)?.apply(shared, req).await,
+        GET_KV_CONFIG => Ok(kv_config::GetKvConfig::parse(req)?.apply(shared, req)),
+        DELETE_KV_CONFIG => {
+            kv_config::DeleteKvConfig::parse(req)?
+                .apply(shared, req)
+                .await
+        }
+        GET_KVLIST_BY_NAMESPACE => Ok(kv_config::GetKvList::parse(req)?.apply(shared, req)),
+        GET_BROKER_MEMBER_GROUP => {
+            Ok(broker_perm::GetBrokerMemberGroup::parse(req)?.apply(shared, req))
+        }
+        WIPE_WRITE_PERM_OF_BROKER => Ok(broker_perm::ChangeWritePerm::parse(
+            req,
+            broker_perm::PermChange::Wipe,
+        )?
+        .apply(shared, req)),
+        ADD_WRITE_PERM_OF_BROKER => Ok(broker_perm::ChangeWritePerm::parse(
+            req,
+            broker_perm::PermChange::Add,
+        )?
+        .apply(shared, req)),
+        GET_ALL_TOPIC_LIST_FROM_NAMESERVER
+        | GET_TOPICS_BY_CLUSTER
+        | GET_SYSTEM_TOPIC_LIST_FROM_NS
+        | GET_UNIT_TOPIC_LIST
+        | GET_HAS_UNIT_SUB_TOPIC_LIST
+        | GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST => topic_list::apply(shared, code, req),
+        DELETE_TOPIC_IN_NAMESRV => Ok(topic_admin::DeleteTopic::parse(req)?.apply(shared, req)),
+        REGISTER_TOPIC_IN_NAMESRV => Ok(topic_admin::RegisterTopic::parse(req)?.apply(shared, req)),
+        UPDATE_NAMESRV_CONFIG => {
+            namesrv_config::UpdateNamesrvConfig::parse(req)?
+                .apply(shared, req)
+                .await
+        }
+        GET_NAMESRV_CONFIG => Ok(namesrv_config::get(shared, req)),
+        // Sent by us to brokers, never served.
+        NOTIFY_MIN_BROKER_ID_CHANGE => Ok(not_supported(req)),
     }
 }

@@ -182,6 +182,30 @@ impl TopicRouteData {
     }
 }
 
+impl TopicRouteData {
+    /// Keeps the brokers of `zone` (and groups without a master, so clients
+    /// can still read from their slaves), as Java's ZoneRouteRPCHook does.
+    pub fn retain_zone(&mut self, zone: &str) {
+        let (kept, removed): (Vec<BrokerData>, Vec<BrokerData>) =
+            std::mem::take(&mut self.broker_datas)
+                .into_iter()
+                .partition(|b| {
+                    !b.broker_addrs.contains_key(&MASTER_ID)
+                        || b.zone_name
+                            .as_deref()
+                            .is_some_and(|z| z.eq_ignore_ascii_case(zone))
+                });
+        self.broker_datas = kept;
+        self.queue_datas
+            .retain(|q| !removed.iter().any(|b| b.broker_name == q.broker_name));
+        for broker in &removed {
+            for addr in broker.broker_addrs.values() {
+                self.filter_server_table.remove(addr);
+            }
+        }
+    }
+}
+
 /// GET_BROKER_CLUSTER_INFO's body.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClusterInfo {
@@ -273,6 +297,30 @@ mod tests {
             v["filterServerTable"]["127.0.0.1:10911"][0],
             "127.0.0.1:30000"
         );
+    }
+
+    #[test]
+    fn zone_filter_keeps_the_zone_and_masterless_groups() {
+        let mut route = sample_route();
+        let mut other = route.broker_datas[0].clone();
+        other.broker_name = Arc::from("broker-b");
+        other.zone_name = Some("zone-b".into());
+        let mut masterless = other.clone();
+        masterless.broker_name = Arc::from("broker-c");
+        masterless.broker_addrs = BTreeMap::from([(1, "c:1".to_string())]);
+        route.broker_datas[0].zone_name = Some("ZONE-A".into());
+        route.broker_datas.push(other);
+        route.broker_datas.push(masterless);
+        for name in ["broker-b", "broker-c"] {
+            let mut q = route.queue_datas[0].clone();
+            q.broker_name = Arc::from(name);
+            route.queue_datas.push(q);
+        }
+        route.retain_zone("zone-a");
+        let names: Vec<&str> = route.broker_datas.iter().map(|b| &*b.broker_name).collect();
+        assert_eq!(names, ["broker-a", "broker-c"]);
+        let queues: Vec<&str> = route.queue_datas.iter().map(|q| &*q.broker_name).collect();
+        assert_eq!(queues, ["broker-a", "broker-c"]);
     }
 
     #[test]

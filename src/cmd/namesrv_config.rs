@@ -1,0 +1,64 @@
+//! UPDATE_NAMESRV_CONFIG (318) and GET_NAMESRV_CONFIG (319): the live
+//! configuration as properties text, changes persisted to `configStorePath`.
+
+use std::sync::Arc;
+
+use super::CmdError;
+use crate::properties;
+use crate::remoting::{RemotingCommand, ResponseCode};
+use crate::shared::Shared;
+
+pub fn get(shared: &Shared, req: &RemotingCommand) -> RemotingCommand {
+    let text = properties::to_string(shared.config().entries());
+    req.response(ResponseCode::SUCCESS, None).with_body(text)
+}
+
+pub struct UpdateNamesrvConfig {
+    pairs: Vec<(String, String)>,
+}
+
+impl UpdateNamesrvConfig {
+    pub fn parse(req: &RemotingCommand) -> Result<Self, CmdError> {
+        let text = std::str::from_utf8(&req.body)
+            .map_err(|_| CmdError::Body("config body is not UTF-8".into()))?;
+        let pairs = properties::parse(text)
+            .map_err(|_| CmdError::Body("string2Properties error".into()))?;
+        Ok(UpdateNamesrvConfig { pairs })
+    }
+
+    /// Validates every value first, so a bad one changes nothing; then
+    /// applies them and persists the whole configuration before answering.
+    pub async fn apply(
+        self,
+        shared: &Arc<Shared>,
+        req: &RemotingCommand,
+    ) -> Result<RemotingCommand, CmdError> {
+        if self.pairs.is_empty() {
+            return Ok(req.response(ResponseCode::SUCCESS, None));
+        }
+        let mut next = shared.config().clone();
+        if self.pairs.iter().any(|(k, _)| next.is_black_listed(k)) {
+            return Ok(req.response(
+                ResponseCode::NO_PERMISSION,
+                Some("Can not update config in black list.".into()),
+            ));
+        }
+        let unknown = next
+            .apply_overrides(&self.pairs)
+            .map_err(|e| CmdError::Body(e.to_string()))?;
+        for key in unknown {
+            tracing::warn!(key, "UPDATE_NAMESRV_CONFIG: unknown property ignored");
+        }
+        let path = next.namesrv.config_store_path.clone();
+        let text = properties::to_string(next.entries());
+        shared.update_config(|config| *config = next);
+        tracing::info!(changes = ?self.pairs, "namesrv config updated");
+        tokio::task::spawn_blocking(move || {
+            crate::kvconfig::write_atomically(path.as_ref(), text.as_bytes())
+        })
+        .await
+        .map_err(|e| CmdError::Internal(e.to_string()))?
+        .map_err(|e| CmdError::Internal(format!("config updated but not persisted: {e}")))?;
+        Ok(req.response(ResponseCode::SUCCESS, None))
+    }
+}
