@@ -354,17 +354,15 @@ fn register_request(broker: usize, body: Bytes, compressed: bool, opaque: i32) -
 
 /// One broker re-registering until `stop`; every registration bumps the data version.
 async fn register_worker(
-    addr: SocketAddr,
+    args: RegisterArgs,
     broker: usize,
-    k: usize,
     prefix: String,
-    compressed: bool,
-    rate: f64,
     stop: Arc<AtomicBool>,
     done: Arc<AtomicU64>,
 ) -> Stats {
     let mut stats = Stats::default();
-    let Ok(mut conn) = connect(addr).await else {
+    let (k, compressed, rate) = (args.topics_per_broker, args.compressed, args.rate);
+    let Ok(mut conn) = connect(args.register_addr).await else {
         stats.errors += 1;
         return stats;
     };
@@ -419,12 +417,9 @@ fn spawn_registers(
     (0..args.brokers)
         .map(|b| {
             tokio::spawn(register_worker(
-                args.register_addr,
+                args.clone(),
                 b,
-                args.topics_per_broker,
                 prefix.to_string(),
-                args.compressed,
-                args.rate,
                 stop.clone(),
                 done.clone(),
             ))
