@@ -83,9 +83,10 @@ fn load_config(cli: &Cli) -> Result<Config, String> {
     Ok(config)
 }
 
-/// Re-applies what UPDATE_NAMESRV_CONFIG persisted to `configStorePath`, so
-/// runtime changes survive a restart (Java writes the file but never reads it
-/// back). Black-listed keys (the paths themselves) are never taken from it.
+/// Re-applies what UPDATE_NAMESRV_CONFIG persisted to `configStorePath` (the
+/// properties changed at run time), so they survive a restart. Java writes
+/// the whole configuration there and never reads it back. Black-listed keys
+/// (the paths themselves) are never taken from it.
 fn apply_config_store(config: &mut Config) -> Result<(), String> {
     let path = PathBuf::from(&config.namesrv.config_store_path);
     let text = match std::fs::read_to_string(&path) {

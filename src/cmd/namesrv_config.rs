@@ -1,7 +1,11 @@
 //! UPDATE_NAMESRV_CONFIG (318) and GET_NAMESRV_CONFIG (319): the live
 //! configuration as properties text, changes persisted to `configStorePath`.
 
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use super::CmdError;
 use crate::properties;
@@ -50,15 +54,32 @@ impl UpdateNamesrvConfig {
             tracing::warn!(key, "UPDATE_NAMESRV_CONFIG: unknown property ignored");
         }
         let path = next.namesrv.config_store_path.clone();
-        let text = properties::to_string(next.entries());
         shared.update_config(|config| *config = next);
         tracing::info!(changes = ?self.pairs, "namesrv config updated");
-        tokio::task::spawn_blocking(move || {
-            crate::kvconfig::write_atomically(path.as_ref(), text.as_bytes())
-        })
-        .await
-        .map_err(|e| CmdError::Internal(e.to_string()))?
-        .map_err(|e| CmdError::Internal(format!("config updated but not persisted: {e}")))?;
+        tokio::task::spawn_blocking(move || persist_updates(Path::new(&path), &self.pairs))
+            .await
+            .map_err(|e| CmdError::Internal(e.to_string()))?
+            .map_err(|e| CmdError::Internal(format!("config updated but not persisted: {e}")))?;
         Ok(req.response(ResponseCode::SUCCESS, None))
     }
+}
+
+/// Serializes read-merge-write cycles of the config store.
+static STORE_LOCK: Mutex<()> = Mutex::new(());
+
+/// Merges `pairs` into the properties file at `path`, which holds every
+/// property changed at run time (and only those, so that start-up can
+/// re-apply them without overriding the rest of the config file).
+fn persist_updates(path: &Path, pairs: &[(String, String)]) -> std::io::Result<()> {
+    let _guard = STORE_LOCK.lock();
+    let mut stored: BTreeMap<String, String> = match std::fs::read_to_string(path) {
+        Ok(text) => properties::parse(&text)
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+        Err(e) => return Err(e),
+    };
+    stored.extend(pairs.iter().cloned());
+    crate::kvconfig::write_atomically(path, properties::to_string(stored).as_bytes())
 }

@@ -31,19 +31,28 @@ pub fn broker_bin() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             let home = std::env::var("HOME").unwrap_or_default();
-            PathBuf::from(home).join(".cache/namesrv-interop/rocketmq-broker-1.0.0/bin/rocketmq-broker-rust")
+            PathBuf::from(home)
+                .join(".cache/namesrv-interop/rocketmq-broker-1.0.0/bin/rocketmq-broker-rust")
         })
 }
 
 fn require(path: &Path, what: &str) {
-    assert!(path.exists(), "{what} not found at {} (run scripts/peers.sh)", path.display());
+    assert!(
+        path.exists(),
+        "{what} not found at {} (run scripts/peers.sh)",
+        path.display()
+    );
 }
 
 /// A loopback port that is free now, together with `port - 2` and `port + 1`
 /// (the broker also listens on those: fast remoting and HA).
 pub fn free_broker_port() -> u16 {
     for _ in 0..200 {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         if port < 1030 || port > 65000 {
             continue;
         }
@@ -61,12 +70,20 @@ pub fn free_broker_port() -> u16 {
 pub fn wait_for(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !cond() {
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for: {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for: {what}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
-fn spawn_log_drain(name: &'static str, stream: impl Read + Send + 'static, path: PathBuf, tx: Option<std::sync::mpsc::Sender<String>>) {
+fn spawn_log_drain(
+    name: &'static str,
+    stream: impl Read + Send + 'static,
+    path: PathBuf,
+    tx: Option<std::sync::mpsc::Sender<String>>,
+) {
     std::thread::spawn(move || {
         let mut file = std::fs::File::create(&path).ok();
         for line in BufReader::new(stream).lines().map_while(Result::ok) {
@@ -118,7 +135,12 @@ impl Namesrv {
             .spawn()
             .unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
-        spawn_log_drain("namesrv", child.stderr.take().unwrap(), dir.join("namesrv.log"), Some(tx));
+        spawn_log_drain(
+            "namesrv",
+            child.stderr.take().unwrap(),
+            dir.join("namesrv.log"),
+            Some(tx),
+        );
         let deadline = Instant::now() + Duration::from_secs(20);
         let addr = loop {
             let line = rx
@@ -201,8 +223,18 @@ impl Broker {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        spawn_log_drain("broker", child.stdout.take().unwrap(), dir.join("broker.out"), None);
-        spawn_log_drain("broker", child.stderr.take().unwrap(), dir.join("broker.err"), None);
+        spawn_log_drain(
+            "broker",
+            child.stdout.take().unwrap(),
+            dir.join("broker.out"),
+            None,
+        );
+        spawn_log_drain(
+            "broker",
+            child.stderr.take().unwrap(),
+            dir.join("broker.err"),
+            None,
+        );
         let addr = format!("127.0.0.1:{port}");
         println!("broker {name} starting on {addr} (pid {})", child.id());
         Broker {
@@ -245,7 +277,9 @@ pub fn request(code: i32, fields: &[(&str, &str)]) -> RemotingCommand {
 /// One request on a fresh connection; the answer.
 pub fn raw_call(addr: SocketAddr, cmd: RemotingCommand) -> RemotingCommand {
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     stream.write_all(&encode_frame(&cmd)).unwrap();
     let mut codec = RemotingCodec::new(64 << 20);
     let mut buf = BytesMut::new();

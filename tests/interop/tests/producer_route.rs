@@ -26,14 +26,24 @@ fn message(i: usize) -> Message {
 async fn producer_routes_through_namesrv_and_sends() {
     let dir = tempfile::tempdir().unwrap();
     let namesrv = Namesrv::start(&dir.path().join("namesrv"), &[]);
-    let mut broker = Broker::start(&namesrv.addr_string(), "InteropCluster", "interop-broker-a", &dir.path().join("broker"));
+    let mut broker = Broker::start(
+        &namesrv.addr_string(),
+        "InteropCluster",
+        "interop-broker-a",
+        &dir.path().join("broker"),
+    );
 
     let ns = namesrv.addr;
     let broker_addr = broker.addr.clone();
     tokio::task::spawn_blocking(move || {
-        wait_for(Duration::from_secs(60), "broker registered with namesrv", || {
-            cluster_info(ns)["brokerAddrTable"]["interop-broker-a"]["brokerAddrs"]["0"] == broker_addr.as_str()
-        })
+        wait_for(
+            Duration::from_secs(60),
+            "broker registered with namesrv",
+            || {
+                cluster_info(ns)["brokerAddrTable"]["interop-broker-a"]["brokerAddrs"]["0"]
+                    == broker_addr.as_str()
+            },
+        )
     })
     .await
     .unwrap();
@@ -52,10 +62,16 @@ async fn producer_routes_through_namesrv_and_sends() {
             .await
             .expect("send")
             .expect("a send result");
-        println!("single send {i}: {:?} queue={:?}", result.send_status, result.message_queue);
+        println!(
+            "single send {i}: {:?} queue={:?}",
+            result.send_status, result.message_queue
+        );
         assert_eq!(result.send_status, SendStatus::SendOk);
         assert_eq!(
-            result.message_queue.as_ref().map(|q| q.broker_name().to_string()),
+            result
+                .message_queue
+                .as_ref()
+                .map(|q| q.broker_name().to_string()),
             Some("interop-broker-a".to_string())
         );
     }
@@ -63,7 +79,10 @@ async fn producer_routes_through_namesrv_and_sends() {
         .send_batch((3..8).map(message).collect::<Vec<_>>())
         .await
         .expect("batch send");
-    println!("batch send: {:?} queue={:?}", batch.send_status, batch.message_queue);
+    println!(
+        "batch send: {:?} queue={:?}",
+        batch.send_status, batch.message_queue
+    );
     assert_eq!(batch.send_status, SendStatus::SendOk);
 
     // The topic the broker auto-created is now routed by namesrv.
@@ -72,7 +91,10 @@ async fn producer_routes_through_namesrv_and_sends() {
     let mut admin = DefaultMQAdminExt::new(env.runtime.clone());
     admin.set_namesrv_addr(namesrv.addr_string());
     admin.start().await.expect("admin start");
-    let clusters = admin.examine_broker_cluster_info().await.expect("cluster info");
+    let clusters = admin
+        .examine_broker_cluster_info()
+        .await
+        .expect("cluster info");
     println!("admin examineBrokerClusterInfo: {clusters:?}");
     let route = admin
         .examine_topic_route_info(CheetahString::from(TOPIC))
@@ -101,17 +123,26 @@ async fn producer_routes_through_namesrv_and_sends() {
         .await
         .expect("run node (install it and run npm ci in tests/interop-node)");
     println!("ali-ons: {}", String::from_utf8_lossy(&out.stdout));
-    assert!(out.status.success(), "ali-ons failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ali-ons failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // Kill the broker: its connection closes and its routes go at once.
     broker.kill();
     let ns = namesrv.addr;
     tokio::task::spawn_blocking(move || {
-        wait_for(Duration::from_secs(5), "route removed after broker kill", || {
-            raw_call(ns, request(105, &[("topic", TOPIC)])).code == 17
-        })
+        wait_for(
+            Duration::from_secs(5),
+            "route removed after broker kill",
+            || raw_call(ns, request(105, &[("topic", TOPIC)])).code == 17,
+        )
     })
     .await
     .unwrap();
-    println!("after kill: route for {TOPIC} answers TOPIC_NOT_EXIST; cluster info {}", cluster_info(namesrv.addr));
+    println!(
+        "after kill: route for {TOPIC} answers TOPIC_NOT_EXIST; cluster info {}",
+        cluster_info(namesrv.addr)
+    );
 }
