@@ -31,11 +31,30 @@ impl RegisterBroker {
         if body_crc32 != 0 && i64::from(masked_crc32(&req.body)) != body_crc32 {
             return Err(CmdError::Body("crc32 not match".into()));
         }
+        for (field, value) in [
+            ("brokerName", &broker_name),
+            ("brokerAddr", &broker_addr),
+            ("clusterName", &cluster_name),
+        ] {
+            if value.trim().is_empty() {
+                return Err(CmdError::Body(format!(
+                    "the custom field <{field}> is empty"
+                )));
+            }
+        }
         let RegisterBrokerBody {
-            wrapper,
+            mut wrapper,
             filter_server_list,
         } = register_body::decode(&req.body, compressed, req.version, shared.max_frame())
             .map_err(|e| CmdError::Body(format!("Failed to decode RegisterBrokerBody: {e}")))?;
+        // One unroutable topic must not cost the broker its registration.
+        wrapper.topic_configs.retain(|tc| match tc.problem() {
+            Some(problem) => {
+                tracing::warn!(broker = %broker_name, %problem, "topic skipped in registration");
+                false
+            }
+            None => true,
+        });
 
         Ok(RegisterBroker {
             registration: BrokerRegistration {

@@ -70,6 +70,50 @@ impl Default for TopicConfig {
     }
 }
 
+/// Java `TopicValidator`: at most 127 characters (255 for retry and DLQ
+/// topics), only `[%|a-zA-Z0-9_-]`.
+pub fn validate_topic_name(topic: &str) -> Result<(), String> {
+    if topic.trim().is_empty() {
+        return Err("topic name is blank".into());
+    }
+    if let Some(c) = topic
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '%' | '|' | '_' | '-')))
+    {
+        return Err(format!(
+            "topic name {topic:?} contains illegal character {c:?}"
+        ));
+    }
+    let max = if topic.starts_with("%RETRY%") || topic.starts_with("%DLQ%") {
+        255
+    } else {
+        127
+    };
+    if topic.len() > max {
+        return Err(format!(
+            "topic name is {} characters long, more than {max}",
+            topic.len()
+        ));
+    }
+    Ok(())
+}
+
+impl TopicConfig {
+    /// Why a broker's topic config cannot be routed, if it cannot.
+    pub fn problem(&self) -> Option<String> {
+        if let Err(e) = validate_topic_name(&self.topic_name) {
+            return Some(e);
+        }
+        if self.read_queue_nums < 0 || self.write_queue_nums < 0 {
+            return Some(format!(
+                "topic {} has negative queue counts ({} read, {} write)",
+                self.topic_name, self.read_queue_nums, self.write_queue_nums
+            ));
+        }
+        None
+    }
+}
+
 /// The topic table a broker registers, with its version.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicConfigWrapper {
@@ -321,6 +365,17 @@ mod tests {
         assert_eq!(names, ["broker-a", "broker-c"]);
         let queues: Vec<&str> = route.queue_datas.iter().map(|q| &*q.broker_name).collect();
         assert_eq!(queues, ["broker-a", "broker-c"]);
+    }
+
+    #[test]
+    fn topic_names_are_validated_like_java() {
+        assert!(validate_topic_name("TopicTest_1-%|x").is_ok());
+        assert!(validate_topic_name("").is_err());
+        assert!(validate_topic_name("has space").is_err());
+        assert!(validate_topic_name("ünï").is_err());
+        assert!(validate_topic_name(&"a".repeat(127)).is_ok());
+        assert!(validate_topic_name(&"a".repeat(128)).is_err());
+        assert!(validate_topic_name(&format!("%RETRY%{}", "a".repeat(200))).is_ok());
     }
 
     #[test]
