@@ -1,0 +1,134 @@
+//! Micro-benchmarks: frame decode/encode in both header codecs, parsing a
+//! 10,000-topic register body (JSON and compressed), and route lookup on a
+//! table of 1M (topic, broker) entries.
+//!
+//! Run: `cargo bench --bench micro`
+
+use std::hint::black_box;
+
+use bytes::BytesMut;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use namesrv::remoting::codec::{encode_frame, RemotingCodec};
+use namesrv::remoting::{RemotingCommand, SerializeType};
+use namesrv::route::model::TopicConfig;
+use namesrv::route::register_body;
+use namesrv::route::{BrokerRegistration, RouteInfoManager, RouteOptions, TopicConfigWrapper};
+use tokio_util::codec::Decoder;
+
+fn route_request(st: SerializeType) -> RemotingCommand {
+    let mut cmd = RemotingCommand::request(105, 42).with_ext("topic", "BenchTopic123");
+    cmd.serialize_type = st;
+    cmd
+}
+
+fn frames(c: &mut Criterion) {
+    for st in [SerializeType::Json, SerializeType::RocketMq] {
+        let cmd = route_request(st);
+        let bytes = encode_frame(&cmd);
+        c.bench_function(&format!("decode {} route request", st.name()), |b| {
+            let mut codec = RemotingCodec::default();
+            b.iter(|| {
+                let mut buf = BytesMut::from(&bytes[..]);
+                black_box(codec.decode(&mut buf).unwrap())
+            })
+        });
+        let resp = cmd
+            .response(namesrv::remoting::ResponseCode::SUCCESS, None)
+            .with_body(vec![b'x'; 300]);
+        c.bench_function(&format!("encode {} route response", st.name()), |b| {
+            b.iter(|| black_box(encode_frame(black_box(&resp))))
+        });
+    }
+}
+
+fn register_json(k: usize) -> Vec<u8> {
+    let table: Vec<String> = (0..k)
+        .map(|i| format!(r#""Topic{i}":{{"attributes":{{}},"order":false,"perm":6,"readQueueNums":8,"topicFilterType":"SINGLE_TAG","topicName":"Topic{i}","topicSysFlag":0,"writeQueueNums":8}}"#))
+        .collect();
+    format!(
+        r#"{{"filterServerList":[],"topicConfigSerializeWrapper":{{"dataVersion":{{"counter":1,"stateVersion":0,"timestamp":1700000000000}},"topicConfigTable":{{{}}},"topicQueueMappingDetailMap":{{}},"topicQueueMappingInfoMap":{{}}}}}}"#,
+        table.join(",")
+    )
+    .into_bytes()
+}
+
+fn register_compressed(k: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut raw = Vec::new();
+    let dv = br#"{"counter":1,"stateVersion":0,"timestamp":1700000000000}"#;
+    raw.extend_from_slice(&(dv.len() as i32).to_be_bytes());
+    raw.extend_from_slice(dv);
+    raw.extend_from_slice(&(k as i32).to_be_bytes());
+    for i in 0..k {
+        let line = format!("Topic{i} 8 8 6 SINGLE_TAG {{}}");
+        raw.extend_from_slice(&(line.len() as i32).to_be_bytes());
+        raw.extend_from_slice(line.as_bytes());
+    }
+    raw.extend_from_slice(&2i32.to_be_bytes());
+    raw.extend_from_slice(b"[]");
+    raw.extend_from_slice(&0i32.to_be_bytes());
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&raw).unwrap();
+    z.finish().unwrap()
+}
+
+fn register_bodies(c: &mut Criterion) {
+    let json = register_json(10_000);
+    let mut group = c.benchmark_group("register body 10k topics");
+    group.sample_size(20);
+    group.throughput(Throughput::Bytes(json.len() as u64));
+    group.bench_function("parse JSON (fastjson dialect)", |b| {
+        b.iter(|| black_box(register_body::decode(&json, false, 479, 64 << 20).unwrap()))
+    });
+    let compressed = register_compressed(10_000);
+    group.throughput(Throughput::Bytes(compressed.len() as u64));
+    group.bench_function("parse compressed", |b| {
+        b.iter(|| black_box(register_body::decode(&compressed, true, 479, 64 << 20).unwrap()))
+    });
+    group.finish();
+}
+
+/// 100 brokers × 10,000 topics = 1M (topic, broker) queue entries.
+fn big_table() -> RouteInfoManager {
+    let routes = RouteInfoManager::new();
+    let configs: Vec<TopicConfig> = (0..10_000)
+        .map(|i| TopicConfig {
+            topic_name: format!("Topic{i}"),
+            read_queue_nums: 8,
+            write_queue_nums: 8,
+            ..TopicConfig::default()
+        })
+        .collect();
+    for b in 0..100 {
+        let reg = BrokerRegistration {
+            cluster_name: "C".into(),
+            broker_addr: format!("10.0.0.{b}:10911"),
+            broker_name: format!("broker-{b}"),
+            broker_id: 0,
+            enable_acting_master: Some(false),
+            wrapper: TopicConfigWrapper {
+                topic_configs: configs.clone(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        routes
+            .register_broker(reg, RouteOptions::default(), 0)
+            .unwrap();
+    }
+    routes
+}
+
+fn route_lookup(c: &mut Criterion) {
+    let routes = big_table();
+    let mut i = 0usize;
+    c.bench_function("route lookup, 1M entries (100 brokers per topic)", |b| {
+        b.iter(|| {
+            i = (i + 7919) % 10_000;
+            black_box(routes.pickup_route(&format!("Topic{i}"), RouteOptions::default()))
+        })
+    });
+}
+
+criterion_group!(benches, frames, register_bodies, route_lookup);
+criterion_main!(benches);
