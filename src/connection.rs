@@ -1,6 +1,7 @@
 //! Frame I/O on one client socket: reads requests, buffers responses and
 //! flushes them. Knows nothing of what requests mean.
 
+use bytes::BytesMut;
 use futures::{FutureExt, SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_util::codec::Framed;
@@ -38,6 +39,22 @@ impl Connection {
 
     pub async fn flush(&mut self) -> Result<(), CodecError> {
         self.framed.flush().await
+    }
+
+    /// Gives back the memory of a large frame once it has been served, so an
+    /// idle broker connection does not keep a megabyte-sized register buffer.
+    pub fn release_large_buffers(&mut self) {
+        const KEEP: usize = 64 * 1024;
+        let read = self.framed.read_buffer_mut();
+        if read.capacity() > KEEP && read.len() < KEEP {
+            let mut smaller = BytesMut::with_capacity(KEEP.max(read.len()));
+            smaller.extend_from_slice(read);
+            *read = smaller;
+        }
+        let write = self.framed.write_buffer_mut();
+        if write.capacity() > KEEP && write.is_empty() {
+            *write = BytesMut::new();
+        }
     }
 
     pub fn peer(&self) -> Option<std::net::SocketAddr> {

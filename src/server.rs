@@ -199,8 +199,10 @@ impl Handler {
             }
         }
         match tokio::time::timeout(idle, self.conn.flush()).await {
-            Ok(res) => res.map_err(|e| e.to_string()),
-            Err(_) => Err("peer does not read its responses".into()),
+            Ok(res) => res.map_err(|e| e.to_string())?,
+            Err(_) => return Err("peer does not read its responses".into()),
         }
+        self.conn.release_large_buffers();
+        Ok(())
     }
 }

@@ -60,6 +60,14 @@ pub fn decode(
     if compressed {
         return decode_compressed(body, version, inflate_limit);
     }
+    // Fast path: a body in standard JSON (what brokers send unless a mapping
+    // carries numeric keys) is read straight into typed structs, without the
+    // intermediate value tree; anything else takes the tolerant path.
+    if version >= V3_0_11 {
+        if let Ok(fast) = serde_json::from_slice::<FastBody>(body) {
+            return Ok(fast.into_body());
+        }
+    }
     let value = json_read::parse(body)?;
     let Value::Object(map) = value else {
         return Err(shape("(body)", "not an object"));
@@ -83,6 +91,83 @@ pub fn decode(
         wrapper,
         filter_server_list,
     })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FastBody {
+    #[serde(default)]
+    topic_config_serialize_wrapper: Option<FastWrapper>,
+    #[serde(default)]
+    filter_server_list: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FastWrapper {
+    #[serde(default)]
+    data_version: Option<DataVersion>,
+    #[serde(default, deserialize_with = "topic_table_entries")]
+    topic_config_table: Option<Vec<(String, TopicConfig)>>,
+    #[serde(default)]
+    topic_queue_mapping_info_map: Option<BTreeMap<String, Value>>,
+}
+
+/// A JSON object of topic configs, read in order into a list.
+fn topic_table_entries<'de, D>(d: D) -> Result<Option<Vec<(String, TopicConfig)>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Entries;
+    impl<'de> serde::de::Visitor<'de> for Entries {
+        type Value = Option<Vec<(String, TopicConfig)>>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of topic configs")
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+            while let Some(entry) = map.next_entry::<String, TopicConfig>()? {
+                entries.push(entry);
+            }
+            Ok(Some(entries))
+        }
+    }
+    d.deserialize_any(Entries)
+}
+
+impl FastBody {
+    fn into_body(self) -> RegisterBrokerBody {
+        let wrapper = self
+            .topic_config_serialize_wrapper
+            .map(|w| TopicConfigWrapper {
+                data_version: w.data_version.unwrap_or_default(),
+                topic_configs: w
+                    .topic_config_table
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(name, mut config)| {
+                        if config.topic_name.is_empty() {
+                            config.topic_name = name;
+                        }
+                        config
+                    })
+                    .collect(),
+                topic_queue_mapping_info: w.topic_queue_mapping_info_map.unwrap_or_default(),
+            });
+        RegisterBrokerBody {
+            wrapper: wrapper.unwrap_or_default(),
+            filter_server_list: self.filter_server_list.unwrap_or_default(),
+        }
+    }
 }
 
 fn string_list(value: &Value, field: &str) -> Result<Vec<String>, RegisterBodyError> {
