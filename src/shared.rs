@@ -12,10 +12,12 @@ use tokio::sync::{broadcast, mpsc, Notify};
 
 use crate::config::Config;
 use crate::kvconfig::KvConfigManager;
+use crate::route::cache::RouteCache;
 use crate::route::{ConnId, MinBrokerIdNotice, RouteInfoManager, RouteOptions};
 
 pub struct Shared {
     pub routes: RouteInfoManager,
+    pub route_cache: RouteCache,
     pub kv: KvConfigManager,
     config: RwLock<Config>,
     pub started_at: Instant,
@@ -68,6 +70,7 @@ impl Shared {
         let (notices, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             routes: RouteInfoManager::new(),
+            route_cache: RouteCache::default(),
             kv,
             config: RwLock::new(config),
             started_at: Instant::now(),

@@ -66,6 +66,9 @@ struct RouteArgs {
     topics: usize,
     #[arg(long, default_value = "BenchTopic")]
     topic_prefix: String,
+    /// Look up these topics (comma-separated) instead of prefix + number.
+    #[arg(long, value_delimiter = ',')]
+    topic_names: Vec<String>,
     #[arg(short = 'd', long, default_value_t = 10)]
     duration: u64,
     /// Print one JSON object instead of a table.
@@ -203,7 +206,11 @@ async fn route_worker(
     let mut next = seed;
     let mut opaque = 0i32;
     let mut next_request = |sent_at: &mut std::collections::HashMap<i32, Instant>| {
-        let topic = format!("{}{}", args.topic_prefix, next % args.topics.max(1));
+        let topic = if args.topic_names.is_empty() {
+            format!("{}{}", args.topic_prefix, next % args.topics.max(1))
+        } else {
+            args.topic_names[next % args.topic_names.len()].clone()
+        };
         next = next
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407)

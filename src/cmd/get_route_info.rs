@@ -42,12 +42,13 @@ impl GetRouteInfo {
         shared: &Arc<Shared>,
         req: &RemotingCommand,
     ) -> Result<RemotingCommand, CmdError> {
-        let (order_enabled, not_ready) = {
+        let (order_enabled, acting_master, not_ready) = {
             let config = shared.config();
             let warming = shared.started_at.elapsed().as_secs()
                 < config.namesrv.wait_seconds_for_service.max(0) as u64;
             (
                 config.namesrv.order_message_enable,
+                config.namesrv.support_acting_master,
                 config.namesrv.need_wait_for_service && warming,
             )
         };
@@ -56,6 +57,19 @@ impl GetRouteInfo {
                 ResponseCode::SYSTEM_ERROR,
                 Some("name server not ready".into()),
             ));
+        }
+        let dialect = if self.standard_json {
+            Dialect::Standard
+        } else {
+            Dialect::Fastjson
+        };
+        // The common answer depends on the tables alone: serve it from the cache.
+        let cacheable = self.zone.is_none() && !order_enabled && !acting_master;
+        let generation = shared.routes.generation();
+        if cacheable {
+            if let Some(body) = shared.route_cache.get(&self.topic, dialect, generation) {
+                return Ok(req.response(ResponseCode::SUCCESS, None).with_body(body));
+            }
         }
         let Some(mut route) = shared
             .routes
@@ -75,13 +89,12 @@ impl GetRouteInfo {
         if order_enabled {
             route.order_topic_conf = shared.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, &self.topic);
         }
-        let dialect = if self.standard_json {
-            Dialect::Standard
-        } else {
-            Dialect::Fastjson
-        };
-        Ok(req
-            .response(ResponseCode::SUCCESS, None)
-            .with_body(route.to_json(dialect)))
+        let body = bytes::Bytes::from(route.to_json(dialect));
+        if cacheable {
+            shared
+                .route_cache
+                .put(&self.topic, dialect, generation, body.clone());
+        }
+        Ok(req.response(ResponseCode::SUCCESS, None).with_body(body))
     }
 }

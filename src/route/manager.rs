@@ -3,7 +3,7 @@
 //! the write lock is held only while tables are updated.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -135,6 +135,8 @@ struct Tables {
 #[derive(Debug, Default)]
 pub struct RouteInfoManager {
     tables: RwLock<Tables>,
+    /// Bumped whenever the tables may have changed; tags cached route answers.
+    generation: AtomicU64,
 }
 
 /// Sorted list of topics answered by the topic-list requests.
@@ -145,13 +147,26 @@ impl RouteInfoManager {
         Self::default()
     }
 
+    /// The write lock; taking it invalidates every cached route answer.
+    fn write_tables(&self) -> parking_lot::RwLockWriteGuard<'_, Tables> {
+        let guard = self.tables.write();
+        self.generation.fetch_add(1, Ordering::Release);
+        guard
+    }
+
+    /// Changes whenever a route answer may have changed. Read it before
+    /// computing an answer to tag that answer.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     pub fn register_broker(
         &self,
         reg: BrokerRegistration,
         opts: RouteOptions,
         now_ms: i64,
     ) -> Result<RegisterResult, RegisterRefused> {
-        let mut guard = self.tables.write();
+        let mut guard = self.write_tables();
         let t = &mut *guard;
         let mut result = RegisterResult::default();
 
@@ -334,7 +349,7 @@ impl RouteInfoManager {
         requests: &[UnregisterRequest],
         opts: RouteOptions,
     ) -> Vec<MinBrokerIdNotice> {
-        let mut guard = self.tables.write();
+        let mut guard = self.write_tables();
         unregister_locked(&mut guard, requests, opts)
     }
 
@@ -441,7 +456,7 @@ impl RouteInfoManager {
         if !any_expired {
             return (Vec::new(), Vec::new());
         }
-        let mut guard = self.tables.write();
+        let mut guard = self.write_tables();
         let expired: Vec<ExpiredBroker> = guard
             .broker_live
             .iter()
@@ -473,7 +488,7 @@ impl RouteInfoManager {
         if registered_here(&self.tables.read()).is_empty() {
             return (Vec::new(), Vec::new());
         }
-        let mut guard = self.tables.write();
+        let mut guard = self.write_tables();
         let addrs = registered_here(&guard);
         let notices = remove_by_addr_locked(&mut guard, &addrs, opts);
         (addrs, notices)
@@ -500,7 +515,7 @@ impl RouteInfoManager {
     }
 
     fn update_perm(&self, broker_name: &str, change: impl Fn(i32) -> i32) -> usize {
-        let mut t = self.tables.write();
+        let mut t = self.write_tables();
         let mut count = 0;
         for queues in t.topic_queue.values_mut() {
             if let Some(q) = queues.iter_mut().find(|q| &*q.broker_name == broker_name) {
@@ -517,7 +532,7 @@ impl RouteInfoManager {
 
     /// DELETE_TOPIC_IN_NAMESRV, for every broker or for one cluster's brokers.
     pub fn delete_topic(&self, topic: &str, cluster_name: Option<&str>) {
-        let mut guard = self.tables.write();
+        let mut guard = self.write_tables();
         let t = &mut *guard;
         match cluster_name {
             None => {
@@ -543,7 +558,7 @@ impl RouteInfoManager {
         if queues.is_empty() {
             return true;
         }
-        let mut t = self.tables.write();
+        let mut t = self.write_tables();
         let mut interned = Vec::with_capacity(queues.len());
         for mut q in queues {
             match t.broker_addr.get_key_value(&q.broker_name) {

@@ -1,6 +1,7 @@
 //! The route table: what brokers hold which topics, and who is alive.
 //! Nothing here knows about sockets or frames.
 
+pub mod cache;
 pub mod manager;
 pub mod model;
 pub mod register_body;

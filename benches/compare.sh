@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Side-by-side route-lookup comparison in one run, on loopback:
+#   ours      - target/release/namesrv
+#   rust      - the rocketmq-rust NameServer (crate rocketmq-namesrv 1.0, built by scripts/peers.sh)
+#   echo      - namesrv-bench echo: answers every frame with a fixed body of the
+#               same size as our route answer (the ceiling of this machine)
+# One real rocketmq-rust broker registers with both NameServers (namesrvAddr
+# lists both), so both hold the same routes. The same load (namesrv-bench
+# route) runs against each in turn; a table of absolute figures and ratios
+# is printed. Usage: bash benches/compare.sh [connections] [pipeline] [seconds]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CONNS="${1:-64}"; PIPE="${2:-8}"; SECS="${3:-10}"
+TOPICS="TBW102,SELF_TEST_TOPIC,BenchmarkTest,OFFSET_MOVED_EVENT"
+
+mapfile -t bins < <(bash scripts/peers.sh)
+BROKER_BIN="${bins[0]}"; RUST_NS_BIN="${bins[1]}"
+cargo build --release --bins >&2
+BENCH=target/release/namesrv-bench
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+OURS=$(free_port); RUST=$(free_port); ECHO=$(free_port); BROKER=$(free_port)
+
+target/release/namesrv -D listenPort="$OURS" -D bindAddress=127.0.0.1 \
+  -D kvConfigPath="$work/kv.json" -D configStorePath="$work/store.properties" >"$work/ours.log" 2>&1 &
+pids+=($!); OURS_PID=$!
+mkdir -p "$work/rhome"
+ROCKETMQ_HOME="$work/rhome" RUST_LOG=warn "$RUST_NS_BIN" --listenPort "$RUST" --bindAddress 127.0.0.1 \
+  --kvConfigPath "$work/rkv.json" >"$work/rust.log" 2>&1 &
+pids+=($!); RUST_PID=$!
+sleep 1
+
+mkdir -p "$work/bhome/conf" "$work/store"
+cat >"$work/broker.properties" <<PROPS
+brokerClusterName=BenchCluster
+brokerName=bench-broker-a
+brokerId=0
+listenPort=$BROKER
+brokerIP1=127.0.0.1
+namesrvAddr=127.0.0.1:$OURS;127.0.0.1:$RUST
+storePathRootDir=$work/store
+storePathCommitLog=$work/store/commitlog
+haListenPort=$((BROKER + 1))
+PROPS
+ROCKETMQ_HOME="$work/bhome" RUST_LOG=warn NO_COLOR=1 "$BROKER_BIN" -c "$work/broker.properties" >"$work/broker.log" 2>&1 &
+pids+=($!)
+
+route_size() { python3 - "$1" <<'PY'
+import socket, struct, json, sys
+port = int(sys.argv[1])
+h = json.dumps({"code":105,"extFields":{"topic":"TBW102"},"flag":0,"language":"JAVA","opaque":1,"version":479,"serializeTypeCurrentRPC":"JSON"}).encode()
+s = socket.create_connection(("127.0.0.1", port)); s.settimeout(5)
+s.sendall(struct.pack(">ii", 4+len(h), len(h)) + h)
+buf = b""
+while len(buf) < 4: buf += s.recv(4 - len(buf))
+n = struct.unpack(">i", buf)[0]; d = b""
+while len(d) < n: d += s.recv(n - len(d))
+hl = struct.unpack(">i", d[:4])[0] & 0xffffff
+code = json.loads(d[4:4+hl])["code"]
+print(len(d) - 4 - hl if code == 0 else -1)
+PY
+}
+for port in "$OURS" "$RUST"; do
+  for _ in $(seq 1 120); do
+    size=$(route_size "$port" 2>/dev/null || echo -1)
+    [ "$size" -gt 0 ] && break
+    sleep 0.5
+  done
+  [ "$size" -gt 0 ] || { echo "broker did not register with 127.0.0.1:$port" >&2; tail -20 "$work/broker.log" >&2; exit 1; }
+done
+BODY=$(route_size "$OURS")
+
+"$BENCH" echo --listen "127.0.0.1:$ECHO" --body-size "$BODY" 2>/dev/null &
+pids+=($!)
+sleep 0.5
+
+run() { "$BENCH" route --addr "127.0.0.1:$1" -c "$CONNS" -p "$PIPE" -d "$SECS" --topic-names "$TOPICS" --json 2>/dev/null; }
+echo "route lookups: $CONNS connections x $PIPE in flight, $SECS s each, topics $TOPICS, answer $BODY bytes" >&2
+OURS_JSON=$(run "$OURS"); RUST_JSON=$(run "$RUST"); ECHO_JSON=$(run "$ECHO")
+rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+OURS_RSS=$(rss "$OURS_PID"); RUST_RSS=$(rss "$RUST_PID")
+
+python3 - "$OURS_JSON" "$RUST_JSON" "$ECHO_JSON" "$OURS_RSS" "$RUST_RSS" <<'PY'
+import json, sys
+ours, rust, echo = (json.loads(a) for a in sys.argv[1:4])
+ours_rss, rust_rss = int(sys.argv[4]), int(sys.argv[5])
+print(f"{'server':<22}{'req/s':>12}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'p99.9 ms':>10}{'RSS MiB':>9}")
+for name, r, mem in (("namesrv (ours)", ours, ours_rss), ("rocketmq-namesrv 1.0", rust, rust_rss), ("echo ceiling", echo, None)):
+    m = f"{mem/1024:.1f}" if mem else "-"
+    print(f"{name:<22}{r['per_sec']:>12.0f}{r['errors']:>8}{r['p50_ms']:>9.3f}{r['p99_ms']:>9.3f}{r['p999_ms']:>10.3f}{m:>9}")
+print(f"ours / rocketmq-namesrv: {ours['per_sec']/max(rust['per_sec'],1):.2f}x req/s, "
+      f"p99 {rust['p99_ms']/max(ours['p99_ms'],1e-9):.2f}x lower")
+print(f"ours / echo ceiling:     {100*ours['per_sec']/max(echo['per_sec'],1):.0f}% of req/s")
+PY
