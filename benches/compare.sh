@@ -7,11 +7,13 @@
 # One real rocketmq-rust broker registers with both NameServers (namesrvAddr
 # lists both), so both hold the same routes. The same load (namesrv-bench
 # route) runs against each in turn; a table of absolute figures and ratios
-# is printed. Usage: bash benches/compare.sh [connections] [pipeline] [seconds]
+# is printed. Each server is measured ROUNDS times, interleaved, and the
+# median round (by req/s) is reported: a shared 2-core machine is noisy.
+# Usage: bash benches/compare.sh [connections] [pipeline] [seconds] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CONNS="${1:-64}"; PIPE="${2:-8}"; SECS="${3:-10}"
+CONNS="${1:-64}"; PIPE="${2:-8}"; SECS="${3:-10}"; ROUNDS="${4:-3}"
 TOPICS="TBW102,SELF_TEST_TOPIC,BenchmarkTest,OFFSET_MOVED_EVENT"
 
 mapfile -t bins < <(bash scripts/peers.sh)
@@ -81,8 +83,13 @@ pids+=($!)
 sleep 0.5
 
 run() { "$BENCH" route --addr "127.0.0.1:$1" -c "$CONNS" -p "$PIPE" -d "$SECS" --topic-names "$TOPICS" --json 2>/dev/null; }
-echo "route lookups: $CONNS connections x $PIPE in flight, $SECS s each, topics $TOPICS, answer $BODY bytes" >&2
-OURS_JSON=$(run "$OURS"); RUST_JSON=$(run "$RUST"); ECHO_JSON=$(run "$ECHO")
+echo "route lookups: $CONNS connections x $PIPE in flight, $SECS s x $ROUNDS rounds each, topics $TOPICS, answer $BODY bytes" >&2
+OURS_RUNS=(); RUST_RUNS=(); ECHO_RUNS=()
+for _ in $(seq 1 "$ROUNDS"); do
+  OURS_RUNS+=("$(run "$OURS")"); RUST_RUNS+=("$(run "$RUST")"); ECHO_RUNS+=("$(run "$ECHO")")
+done
+median() { printf '%s\n' "$@" | python3 -c 'import json,sys; r=sorted((json.loads(l) for l in sys.stdin if l.strip()), key=lambda x: x["per_sec"]); print(json.dumps(r[len(r)//2]))'; }
+OURS_JSON=$(median "${OURS_RUNS[@]}"); RUST_JSON=$(median "${RUST_RUNS[@]}"); ECHO_JSON=$(median "${ECHO_RUNS[@]}")
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 OURS_RSS=$(rss "$OURS_PID"); RUST_RSS=$(rss "$RUST_PID")
 

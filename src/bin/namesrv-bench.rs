@@ -373,14 +373,20 @@ async fn register_worker(
         stats.errors += 1;
         return stats;
     };
+    // Two bodies with different data versions, alternated, so every
+    // registration is applied in full without the generator rebuilding megabytes.
+    let build = |counter| -> Bytes {
+        if compressed {
+            compressed_body(&prefix, k, counter).into()
+        } else {
+            register_body(&prefix, k, counter).into()
+        }
+    };
+    let bodies = [build(2), build(1)];
     let mut counter = 1u64;
     let interval = (rate > 0.0).then(|| Duration::from_secs_f64(1.0 / rate));
     while !stop.load(Ordering::Relaxed) {
-        let body = if compressed {
-            compressed_body(&prefix, k, counter)
-        } else {
-            register_body(&prefix, k, counter)
-        };
+        let body = bodies[(counter % 2) as usize].clone();
         let started = Instant::now();
         if conn
             .send(register_request(

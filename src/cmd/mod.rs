@@ -78,7 +78,15 @@ async fn serve(
     use RequestCode::*;
     match code {
         REGISTER_BROKER => {
-            register_broker::RegisterBroker::parse(req, shared)?.apply(shared, origin, req)
+            // Parsing a large body takes milliseconds: keep it off the
+            // workers that answer route lookups.
+            let (owned, for_parse) = (req.clone(), shared.clone());
+            let parsed = tokio::task::spawn_blocking(move || {
+                register_broker::RegisterBroker::parse(&owned, &for_parse)
+            })
+            .await
+            .map_err(|e| CmdError::Internal(e.to_string()))??;
+            parsed.apply(shared, origin, req)
         }
         UNREGISTER_BROKER => unregister_broker::UnregisterBroker::parse(req)?.apply(shared, req),
         BROKER_HEARTBEAT => broker_heartbeat::BrokerHeartbeat::parse(req)?.apply(shared, req),

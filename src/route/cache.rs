@@ -65,13 +65,22 @@ mod tests {
     fn answers_are_tied_to_their_generation() {
         let cache = RouteCache::default();
         cache.put("T", Dialect::Standard, 3, Bytes::from_static(b"v3"));
-        assert_eq!(cache.get("T", Dialect::Standard, 3).as_deref(), Some(&b"v3"[..]));
+        assert_eq!(
+            cache.get("T", Dialect::Standard, 3).as_deref(),
+            Some(&b"v3"[..])
+        );
         assert_eq!(cache.get("T", Dialect::Fastjson, 3), None);
         assert_eq!(cache.get("T", Dialect::Standard, 4), None);
         cache.put("T", Dialect::Standard, 2, Bytes::from_static(b"old"));
-        assert_eq!(cache.get("T", Dialect::Standard, 3).as_deref(), Some(&b"v3"[..]));
+        assert_eq!(
+            cache.get("T", Dialect::Standard, 3).as_deref(),
+            Some(&b"v3"[..])
+        );
         cache.put("T", Dialect::Fastjson, 4, Bytes::from_static(b"f4"));
         assert_eq!(cache.get("T", Dialect::Standard, 3), None);
-        assert_eq!(cache.get("T", Dialect::Fastjson, 4).as_deref(), Some(&b"f4"[..]));
+        assert_eq!(
+            cache.get("T", Dialect::Fastjson, 4).as_deref(),
+            Some(&b"f4"[..])
+        );
     }
 }
