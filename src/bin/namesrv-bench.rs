@@ -389,12 +389,7 @@ async fn register_worker(
         let body = bodies[(counter % 2) as usize].clone();
         let started = Instant::now();
         if conn
-            .send(register_request(
-                broker,
-                body.into(),
-                compressed,
-                counter as i32,
-            ))
+            .send(register_request(broker, body, compressed, counter as i32))
             .await
             .is_err()
         {
