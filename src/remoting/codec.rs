@@ -327,3 +327,77 @@ mod tests {
         assert!(err.to_string().contains("extFields"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use crate::remoting::command::ExtFields;
+    use bytes::Bytes;
+    use proptest::prelude::*;
+
+    fn command() -> impl Strategy<Value = RemotingCommand> {
+        (
+            any::<i16>(),
+            0u8..14,
+            any::<i16>(),
+            any::<i32>(),
+            0i32..4,
+            proptest::option::of("\\PC{1,40}"),
+            proptest::collection::btree_map("[a-zA-Z][a-zA-Z0-9]{0,15}", "\\PC{0,30}", 0..6),
+            any::<bool>(),
+            proptest::collection::vec(any::<u8>(), 0..200),
+        )
+            .prop_map(
+                |(code, language, version, opaque, flag, remark, ext, binary, body)| {
+                    RemotingCommand {
+                        code: code.into(),
+                        language,
+                        version: version.into(),
+                        opaque,
+                        flag,
+                        remark,
+                        ext_fields: ext.into_iter().collect::<ExtFields>(),
+                        serialize_type: if binary {
+                            SerializeType::RocketMq
+                        } else {
+                            SerializeType::Json
+                        },
+                        body: Bytes::from(body),
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn any_command_round_trips(cmd in command()) {
+            let mut buf = encode_frame(&cmd);
+            let decoded = RemotingCodec::default().decode(&mut buf).unwrap().unwrap();
+            prop_assert_eq!(decoded, cmd);
+            prop_assert!(buf.is_empty());
+        }
+
+        #[test]
+        fn any_split_point_decodes_the_same(cmd in command(), cut in 0usize..400) {
+            let whole = encode_frame(&cmd);
+            let cut = cut.min(whole.len());
+            let mut codec = RemotingCodec::default();
+            let mut buf = BytesMut::from(&whole[..cut]);
+            let early = codec.decode(&mut buf).unwrap();
+            prop_assert!(early.is_none() || cut == whole.len());
+            buf.extend_from_slice(&whole[cut..]);
+            let decoded = match early {
+                Some(cmd) => cmd,
+                None => codec.decode(&mut buf).unwrap().unwrap(),
+            };
+            prop_assert_eq!(decoded, cmd);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut buf = BytesMut::from(&bytes[..]);
+            let mut codec = RemotingCodec::new(1 << 20);
+            while let Ok(Some(_)) = codec.decode(&mut buf) {}
+        }
+    }
+}
