@@ -31,10 +31,7 @@ impl PutKvConfig {
         req: &RemotingCommand,
     ) -> Result<RemotingCommand, CmdError> {
         let kv = shared.clone();
-        tokio::task::spawn_blocking(move || kv.kv.put(&self.namespace, &self.key, &self.value))
-            .await
-            .map_err(|e| CmdError::Internal(e.to_string()))?
-            .map_err(|e| CmdError::Internal(e.to_string()))?;
+        super::blocking(move || kv.kv.put(&self.namespace, &self.key, &self.value)).await?;
         Ok(req.response(ResponseCode::SUCCESS, None))
     }
 }
@@ -89,10 +86,7 @@ impl DeleteKvConfig {
         req: &RemotingCommand,
     ) -> Result<RemotingCommand, CmdError> {
         let kv = shared.clone();
-        tokio::task::spawn_blocking(move || kv.kv.delete(&self.namespace, &self.key))
-            .await
-            .map_err(|e| CmdError::Internal(e.to_string()))?
-            .map_err(|e| CmdError::Internal(e.to_string()))?;
+        super::blocking(move || kv.kv.delete(&self.namespace, &self.key)).await?;
         Ok(req.response(ResponseCode::SUCCESS, None))
     }
 }

@@ -35,6 +35,19 @@ pub enum CmdError {
     Internal(String),
 }
 
+/// Runs blocking work (disk I/O, parsing megabytes) on the blocking pool so
+/// the workers that answer route lookups stay free.
+async fn blocking<T, E>(work: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, CmdError>
+where
+    T: Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| CmdError::Internal(e.to_string()))?
+        .map_err(|e| CmdError::Internal(e.to_string()))
+}
+
 /// What a handler sees of the request's origin.
 #[derive(Debug, Clone, Copy)]
 pub struct Origin {
@@ -78,14 +91,10 @@ async fn serve(
     use RequestCode::*;
     match code {
         REGISTER_BROKER => {
-            // Parsing a large body takes milliseconds: keep it off the
-            // workers that answer route lookups.
             let (owned, for_parse) = (req.clone(), shared.clone());
-            let parsed = tokio::task::spawn_blocking(move || {
-                register_broker::RegisterBroker::parse(&owned, &for_parse)
-            })
-            .await
-            .map_err(|e| CmdError::Internal(e.to_string()))??;
+            let parsed =
+                blocking(move || register_broker::RegisterBroker::parse(&owned, &for_parse))
+                    .await?;
             parsed.apply(shared, origin, req)
         }
         UNREGISTER_BROKER => unregister_broker::UnregisterBroker::parse(req)?.apply(shared, req),

@@ -56,9 +56,8 @@ impl UpdateNamesrvConfig {
         let path = next.namesrv.config_store_path.clone();
         shared.update_config(|config| *config = next);
         tracing::info!(changes = ?self.pairs, "namesrv config updated");
-        tokio::task::spawn_blocking(move || persist_updates(Path::new(&path), &self.pairs))
+        super::blocking(move || persist_updates(Path::new(&path), &self.pairs))
             .await
-            .map_err(|e| CmdError::Internal(e.to_string()))?
             .map_err(|e| CmdError::Internal(format!("config updated but not persisted: {e}")))?;
         Ok(req.response(ResponseCode::SUCCESS, None))
     }
