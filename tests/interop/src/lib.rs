@@ -194,6 +194,17 @@ pub struct Broker {
 impl Broker {
     /// Starts a rocketmq-rust broker (master, brokerId 0) registering with `namesrv`.
     pub fn start(namesrv: &str, cluster: &str, name: &str, dir: &Path) -> Broker {
+        Self::start_with(namesrv, cluster, name, dir, &[])
+    }
+
+    /// As [`start`](Self::start), with extra broker properties.
+    pub fn start_with(
+        namesrv: &str,
+        cluster: &str,
+        name: &str,
+        dir: &Path,
+        extra: &[(&str, &str)],
+    ) -> Broker {
         let bin = broker_bin();
         require(&bin, "rocketmq-broker-rust");
         let port = free_broker_port();
@@ -202,17 +213,17 @@ impl Broker {
         std::fs::create_dir_all(home.join("conf")).unwrap();
         std::fs::create_dir_all(&store).unwrap();
         let conf = dir.join("broker.properties");
-        std::fs::write(
-            &conf,
-            format!(
-                "brokerClusterName={cluster}\nbrokerName={name}\nbrokerId=0\nlistenPort={port}\n\
-                 brokerIP1=127.0.0.1\nnamesrvAddr={namesrv}\nstorePathRootDir={store}\n\
-                 storePathCommitLog={store}/commitlog\nautoCreateTopicEnable=true\nhaListenPort={ha}\n",
-                store = store.display(),
-                ha = port + 1
-            ),
-        )
-        .unwrap();
+        let mut props = format!(
+            "brokerClusterName={cluster}\nbrokerName={name}\nbrokerId=0\nlistenPort={port}\n\
+             brokerIP1=127.0.0.1\nnamesrvAddr={namesrv}\nstorePathRootDir={store}\n\
+             storePathCommitLog={store}/commitlog\nautoCreateTopicEnable=true\nhaListenPort={ha}\n",
+            store = store.display(),
+            ha = port + 1
+        );
+        for (k, v) in extra {
+            props.push_str(&format!("{k}={v}\n"));
+        }
+        std::fs::write(&conf, props).unwrap();
         let mut child = Command::new(&bin)
             .arg("-c")
             .arg(&conf)
