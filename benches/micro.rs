@@ -53,23 +53,15 @@ fn register_json(k: usize) -> Vec<u8> {
 }
 
 fn register_compressed(k: usize) -> Vec<u8> {
-    use std::io::Write;
-    let mut raw = Vec::new();
-    let dv = br#"{"counter":1,"stateVersion":0,"timestamp":1700000000000}"#;
-    raw.extend_from_slice(&(dv.len() as i32).to_be_bytes());
-    raw.extend_from_slice(dv);
-    raw.extend_from_slice(&(k as i32).to_be_bytes());
-    for i in 0..k {
-        let line = format!("Topic{i} 8 8 6 SINGLE_TAG {{}}");
-        raw.extend_from_slice(&(line.len() as i32).to_be_bytes());
-        raw.extend_from_slice(line.as_bytes());
-    }
-    raw.extend_from_slice(&2i32.to_be_bytes());
-    raw.extend_from_slice(b"[]");
-    raw.extend_from_slice(&0i32.to_be_bytes());
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    z.write_all(&raw).unwrap();
-    z.finish().unwrap()
+    let topics: Vec<TopicConfig> = (0..k)
+        .map(|i| TopicConfig {
+            topic_name: format!("Topic{i}"),
+            read_queue_nums: 8,
+            write_queue_nums: 8,
+            ..TopicConfig::default()
+        })
+        .collect();
+    register_body::encode_compressed(&Default::default(), &topics)
 }
 
 fn register_bodies(c: &mut Criterion) {

@@ -320,29 +320,22 @@ fn register_body(prefix: &str, k: usize, counter: u64) -> Vec<u8> {
     body.into_bytes()
 }
 
-/// The compressed form: zlib over length-prefixed sections (Java RegisterBrokerBody.encode(true)).
+/// The compressed form of the same topics.
 fn compressed_body(prefix: &str, k: usize, counter: u64) -> Vec<u8> {
-    use std::io::Write;
-    let mut raw = Vec::with_capacity(k * 48);
-    let mut chunk = |bytes: &[u8]| {
-        raw.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
-        raw.extend_from_slice(bytes);
+    let version = namesrv::route::DataVersion {
+        state_version: 0,
+        timestamp: 1_700_000_000_000,
+        counter: counter as i64,
     };
-    chunk(
-        format!(r#"{{"counter":{counter},"stateVersion":0,"timestamp":1700000000000}}"#).as_bytes(),
-    );
-    raw.extend_from_slice(&(k as i32).to_be_bytes());
-    for i in 0..k {
-        let line = format!("{prefix}{i} 8 8 6 SINGLE_TAG {{}}");
-        raw.extend_from_slice(&(line.len() as i32).to_be_bytes());
-        raw.extend_from_slice(line.as_bytes());
-    }
-    raw.extend_from_slice(&2i32.to_be_bytes());
-    raw.extend_from_slice(b"[]");
-    raw.extend_from_slice(&0i32.to_be_bytes());
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    let _ = z.write_all(&raw);
-    z.finish().unwrap_or_default()
+    let topics: Vec<namesrv::route::TopicConfig> = (0..k)
+        .map(|i| namesrv::route::TopicConfig {
+            topic_name: format!("{prefix}{i}"),
+            read_queue_nums: 8,
+            write_queue_nums: 8,
+            ..Default::default()
+        })
+        .collect();
+    namesrv::route::register_body::encode_compressed(&version, &topics)
 }
 
 fn register_request(broker: usize, body: Bytes, compressed: bool, opaque: i32) -> RemotingCommand {

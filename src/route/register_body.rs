@@ -322,6 +322,49 @@ fn decode_compressed(
     })
 }
 
+/// Writes the compressed body form a Java broker sends with
+/// `compressedRegister=true` (zlib over length-prefixed sections), for tools
+/// and tests that play a broker. Topic configs go in their text form.
+pub fn encode_compressed(data_version: &DataVersion, topics: &[TopicConfig]) -> Vec<u8> {
+    use std::io::Write;
+    fn int(raw: &mut Vec<u8>, n: usize) {
+        raw.extend_from_slice(&(n as i32).to_be_bytes());
+    }
+    fn chunk(raw: &mut Vec<u8>, bytes: &[u8]) {
+        int(raw, bytes.len());
+        raw.extend_from_slice(bytes);
+    }
+    let mut raw = Vec::with_capacity(64 + topics.len() * 48);
+    chunk(&mut raw, &data_version.to_json());
+    int(&mut raw, topics.len());
+    for tc in topics {
+        let mut attributes = Vec::new();
+        let mut w = crate::json_write::JsonWriter::standard(&mut attributes);
+        w.begin_object();
+        for (k, v) in &tc.attributes {
+            w.field_str(k, v);
+        }
+        w.end_object();
+        let line = format!(
+            "{} {} {} {} {} {}",
+            tc.topic_name,
+            tc.read_queue_nums,
+            tc.write_queue_nums,
+            tc.perm,
+            tc.topic_filter_type,
+            String::from_utf8_lossy(&attributes)
+        );
+        chunk(&mut raw, line.as_bytes());
+    }
+    chunk(&mut raw, b"[]");
+    // No static-topic mappings.
+    int(&mut raw, 0);
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = z.write_all(&raw);
+    z.finish().unwrap_or_default()
+}
+
 /// `name read write perm filterType [attributesJson]`, space separated (Java
 /// `TopicConfig.encode`). topicSysFlag and order are not carried.
 pub fn topic_config_from_text(text: &[u8]) -> Result<TopicConfig, RegisterBodyError> {
@@ -424,6 +467,26 @@ mod tests {
             assert_eq!(w.topic_configs[1].write_queue_nums, 2);
             assert_eq!(w.topic_queue_mapping_info["TopicA"]["bname"], "broker-a");
         }
+    }
+
+    #[test]
+    fn encoded_compressed_body_decodes_to_the_same_topics() {
+        let dv = DataVersion {
+            state_version: 1,
+            timestamp: 2,
+            counter: 3,
+        };
+        let mut t = TopicConfig {
+            topic_name: "A".into(),
+            read_queue_nums: 2,
+            write_queue_nums: 3,
+            perm: 6,
+            ..TopicConfig::default()
+        };
+        t.attributes.insert("+k".into(), "v".into());
+        let body = decode(&encode_compressed(&dv, &[t.clone()]), true, 479, 1 << 20).unwrap();
+        assert_eq!(body.wrapper.data_version, dv);
+        assert_eq!(body.wrapper.topic_configs, vec![t]);
     }
 
     #[test]
