@@ -71,6 +71,66 @@ macro_rules! int_prop {
 }
 int_prop!(i32, i64);
 
+/// `tls.server.mode`: what the server does with TLS and plaintext connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plaintext only; a TLS handshake closes the connection.
+    Disabled,
+    /// Both: a connection whose first byte is a TLS handshake gets TLS.
+    Permissive,
+    /// TLS only; a plaintext request closes the connection.
+    Enforcing,
+}
+
+impl PropValue for TlsMode {
+    const EXPECTED: &'static str = "TLS mode (disabled, permissive or enforcing)";
+    fn parse_prop(text: &str) -> Option<Self> {
+        match text.trim() {
+            "disabled" => Some(TlsMode::Disabled),
+            "permissive" => Some(TlsMode::Permissive),
+            "enforcing" => Some(TlsMode::Enforcing),
+            _ => None,
+        }
+    }
+    fn print_prop(&self) -> String {
+        match self {
+            TlsMode::Disabled => "disabled",
+            TlsMode::Permissive => "permissive",
+            TlsMode::Enforcing => "enforcing",
+        }
+        .into()
+    }
+}
+
+/// `tls.server.need.client.auth`: whether clients are asked for a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    None,
+    Optional,
+    Require,
+}
+
+impl PropValue for ClientAuth {
+    const EXPECTED: &'static str = "client auth mode (none, optional or require)";
+    fn parse_prop(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            // Java treats an empty value as none.
+            "" | "none" => Some(ClientAuth::None),
+            "optional" => Some(ClientAuth::Optional),
+            "require" => Some(ClientAuth::Require),
+            _ => None,
+        }
+    }
+    fn print_prop(&self) -> String {
+        match self {
+            ClientAuth::None => "none",
+            ClientAuth::Optional => "optional",
+            ClientAuth::Require => "require",
+        }
+        .into()
+    }
+}
+
 /// Declares a config struct whose fields are set and read by their Java
 /// property names; each field is declared once with its default.
 macro_rules! config_struct {
@@ -216,23 +276,63 @@ config_struct! {
     }
 }
 
+config_struct! {
+    /// Java `TlsSystemConfig` (server side). Java reads these from JVM system
+    /// properties and `tls.config.file`; here they may also be in the config
+    /// file or given with -D. Paths are empty when unset.
+    TlsConfig {
+        tls_mode: TlsMode = "tls.server.mode" => TlsMode::Permissive,
+        /// Properties file whose tls.* keys (all but the mode) override these.
+        tls_config_file: String = "tls.config.file" => "/etc/rocketmq/tls.properties".into(),
+        /// Serve TLS with a freshly generated self-signed certificate.
+        tls_test_mode_enable: bool = "tls.test.mode.enable" => true,
+        tls_server_need_client_auth: ClientAuth = "tls.server.need.client.auth" => ClientAuth::None,
+        /// PEM private key (PKCS#8, PKCS#1 or SEC1; not encrypted).
+        tls_server_key_path: String = "tls.server.keyPath" => String::new(),
+        /// Password of an encrypted key (not supported: the key must be plain).
+        tls_server_key_password: String = "tls.server.keyPassword" => String::new(),
+        /// PEM certificate chain, leaf first.
+        tls_server_cert_path: String = "tls.server.certPath" => String::new(),
+        /// Verify client certificates against `tls.server.trustCertPath`
+        /// (false: any client certificate is accepted, as in Java).
+        tls_server_auth_client: bool = "tls.server.authClient" => false,
+        /// PEM CA certificates trusted for client certificates.
+        tls_server_trust_cert_path: String = "tls.server.trustCertPath" => String::new(),
+    }
+}
+
+impl TlsConfig {
+    /// Whether `key` is one of ours (they are read at start-up only).
+    pub fn is_tls_key(key: &str) -> bool {
+        Self::KEYS.contains(&key)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Config {
     pub namesrv: NamesrvConfig,
     pub server: ServerConfig,
+    pub tls: TlsConfig,
 }
 
 impl Config {
     /// Sets a property by its Java name; `Ok(false)` for an unknown key.
     pub fn set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
-        Ok(self.namesrv.set(key, value)? || self.server.set(key, value)?)
+        Ok(self.namesrv.set(key, value)?
+            || self.server.set(key, value)?
+            || self.tls.set(key, value)?)
     }
 
     pub fn get(&self, key: &str) -> Option<String> {
-        self.namesrv.get(key).or_else(|| self.server.get(key))
+        self.namesrv
+            .get(key)
+            .or_else(|| self.server.get(key))
+            .or_else(|| self.tls.get(key))
     }
 
-    /// Every property, NamesrvConfig first, in declaration order.
+    /// The properties GET_NAMESRV_CONFIG reports, as Java does: NamesrvConfig
+    /// then NettyServerConfig, in declaration order (the TLS settings are
+    /// JVM-wide in Java and not part of it).
     pub fn entries(&self) -> Vec<(&'static str, String)> {
         let mut all = self.namesrv.entries();
         all.extend(self.server.entries());

@@ -3,19 +3,17 @@
 
 use bytes::BytesMut;
 use futures::{FutureExt, SinkExt, StreamExt};
-use tokio::net::TcpStream;
 use tokio_util::codec::Framed;
 
 use crate::remoting::{CodecError, RemotingCodec, RemotingCommand};
+use crate::stream::Stream;
 
 pub struct Connection {
-    framed: Framed<TcpStream, RemotingCodec>,
+    framed: Framed<Stream, RemotingCodec>,
 }
 
 impl Connection {
-    pub fn new(stream: TcpStream, max_frame: usize) -> Self {
-        // Requests are small and answered at once; Nagle would only add latency.
-        let _ = stream.set_nodelay(true);
+    pub fn new(stream: Stream, max_frame: usize) -> Self {
         Connection {
             framed: Framed::new(stream, RemotingCodec::new(max_frame)),
         }

@@ -3,7 +3,8 @@
 //! Layers, bottom up: `remoting` (frames and header codecs), `json_read` /
 //! `json_write` (the fastjson dialect), `route` (the route table), `kvconfig`
 //! (the persisted KV store), `cmd` (one handler per request code), `shared`
-//! (state every connection sees), `connection` and `server` (sockets).
+//! (state every connection sees), `tls` and `stream` (plaintext or TLS
+//! sockets), `connection` and `server` (sockets).
 
 pub mod cmd;
 pub mod config;
@@ -17,3 +18,5 @@ pub mod remoting;
 pub mod route;
 pub mod server;
 pub mod shared;
+pub mod stream;
+pub mod tls;

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
 use tokio::net::TcpListener;
@@ -9,7 +11,11 @@ use tokio::net::TcpListener;
 use namesrv::config::Config;
 use namesrv::kvconfig::KvConfigManager;
 use namesrv::shared::Shared;
+use namesrv::tls::{self, Tls};
 use namesrv::{notify, server};
+
+/// How often certificate files are checked for changes (Java: 500 ms).
+const TLS_WATCH_PERIOD: Duration = Duration::from_secs(1);
 
 /// A drop-in replacement for the Apache RocketMQ NameServer (mqnamesrv).
 #[derive(Parser, Debug)]
@@ -116,7 +122,7 @@ fn apply_config_store(config: &mut Config) -> Result<(), String> {
 fn run(cli: Cli) -> Result<(), String> {
     let config = load_config(&cli)?;
     if cli.print_config_item {
-        for (key, value) in config.entries() {
+        for (key, value) in config.entries().into_iter().chain(config.tls.entries()) {
             println!("{key}={value}");
         }
         return Ok(());
@@ -128,6 +134,7 @@ fn run(cli: Cli) -> Result<(), String> {
         tracing::warn!("rocketmqHome is not set (ROCKETMQ_HOME); it is not needed by namesrv");
     }
     let kv = KvConfigManager::load(&config.namesrv.kv_config_path).map_err(|e| e.to_string())?;
+    let tls_settings = tls::effective_settings(&config.tls).map_err(|e| e.to_string())?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -145,8 +152,11 @@ fn run(cli: Cli) -> Result<(), String> {
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         let (shared, notices) = Shared::new(config, kv);
         tokio::spawn(notify::run_notifier(notices));
+        let tls = Arc::new(Tls::new(tls_settings).map_err(|e| e.to_string())?);
+        tracing::info!(mode = ?tls.mode(), "TLS mode (tls.server.mode)");
+        tokio::spawn(tls.clone().watch_files(TLS_WATCH_PERIOD));
         tracing::info!(address = %local, "The Name Server boot success. serializeType=JSON");
-        server::run(listener, shared, shutdown_signal()?).await;
+        server::run(listener, shared, tls, shutdown_signal()?).await;
         tracing::info!("shutdown complete");
         Ok(())
     })

@@ -13,6 +13,8 @@ use crate::cmd::{self, Origin};
 use crate::connection::Connection;
 use crate::route::ConnId;
 use crate::shared::{self, Shared};
+use crate::stream::Stream;
+use crate::tls::{Refused, Tls};
 
 /// Most pipelined requests answered before a flush.
 const MAX_BATCH: usize = 64;
@@ -20,6 +22,7 @@ const MAX_BATCH: usize = 64;
 struct Listener {
     listener: TcpListener,
     shared: Arc<Shared>,
+    tls: Arc<Tls>,
     limit: Arc<Semaphore>,
     shutdown: broadcast::Sender<()>,
     /// Dropped by every handler when done; `recv` returning `None` means all are.
@@ -37,13 +40,14 @@ struct Handler {
 
 /// Serves until `signal` completes, then drains connections (bounded by
 /// `shutdownWaitTimeSeconds`) and returns.
-pub async fn run(listener: TcpListener, shared: Arc<Shared>, signal: impl Future) {
+pub async fn run(listener: TcpListener, shared: Arc<Shared>, tls: Arc<Tls>, signal: impl Future) {
     let (shutdown, _) = broadcast::channel(1);
     let (done_tx, mut done_rx) = mpsc::channel(1);
     let max_connections = shared.config().server.max_connections.max(1) as usize;
     let mut server = Listener {
         listener,
         shared: shared.clone(),
+        tls,
         limit: Arc::new(Semaphore::new(max_connections)),
         shutdown,
         done_tx,
@@ -86,18 +90,28 @@ impl Listener {
                 .acquire_owned()
                 .await
                 .map_err(std::io::Error::other)?;
-            let stream = self.accept().await?;
-            let (id, closer) = self.shared.connections().register();
-            let max_frame = self.shared.max_frame();
-            let mut handler = Handler {
-                conn: Connection::new(stream, max_frame),
-                id,
-                closer,
-                shared: self.shared.clone(),
-                shutdown: self.shutdown.subscribe(),
-                _done: self.done_tx.clone(),
-            };
+            let tcp = self.accept().await?;
+            let shared = self.shared.clone();
+            let tls = self.tls.clone();
+            let shutdown = self.shutdown.subscribe();
+            let done = self.done_tx.clone();
             tokio::spawn(async move {
+                // Requests are small and answered at once; Nagle would only add latency.
+                let _ = tcp.set_nodelay(true);
+                let peer = tcp.peer_addr().ok();
+                let Some(stream) = open(&tls, &shared, tcp).await else {
+                    return;
+                };
+                let (id, closer) = shared.connections().register();
+                let mut handler = Handler {
+                    conn: Connection::new(stream, shared.max_frame()),
+                    id,
+                    closer,
+                    shared,
+                    shutdown,
+                    _done: done,
+                };
+                tracing::debug!(id, ?peer, "connection opened");
                 handler.run().await;
                 handler.shared.connections().deregister(handler.id);
                 handler.shared.connection_closed(handler.id);
@@ -125,17 +139,42 @@ impl Listener {
     }
 }
 
+/// The connection's stream once the TLS mode has accepted it; `None` (and
+/// the socket closed) when refused, or when the peer stays silent or stalls
+/// its handshake for the idle time.
+async fn open(tls: &Tls, shared: &Shared, tcp: TcpStream) -> Option<Stream> {
+    let peer = tcp.peer_addr().ok();
+    match tokio::time::timeout(idle_time(shared), tls.accept(tcp)).await {
+        Ok(Ok(stream)) => Some(stream),
+        Ok(Err(Refused::Eof)) => None,
+        Ok(Err(err)) => {
+            tracing::warn!(?peer, error = %err, "connection refused");
+            None
+        }
+        Err(_) => {
+            tracing::info!(
+                ?peer,
+                "no request or TLS handshake within the idle time; closing"
+            );
+            None
+        }
+    }
+}
+
+fn idle_time(shared: &Shared) -> Duration {
+    Duration::from_secs(
+        shared
+            .config()
+            .server
+            .server_channel_max_idle_time_seconds
+            .max(1) as u64,
+    )
+}
+
 impl Handler {
     async fn run(&mut self) {
         let peer = self.conn.peer();
-        let idle = Duration::from_secs(
-            self.shared
-                .config()
-                .server
-                .server_channel_max_idle_time_seconds
-                .max(1) as u64,
-        );
-        tracing::debug!(id = self.id, ?peer, "connection opened");
+        let idle = idle_time(&self.shared);
         loop {
             let read = tokio::select! {
                 read = tokio::time::timeout(idle, self.conn.read_frame()) => read,
@@ -169,13 +208,7 @@ impl Handler {
     /// once. A flush that cannot finish within the idle time (a peer that
     /// does not read) closes the connection, bounding what it can make us buffer.
     async fn serve_batch(&mut self, first: crate::remoting::RemotingCommand) -> Result<(), String> {
-        let idle = Duration::from_secs(
-            self.shared
-                .config()
-                .server
-                .server_channel_max_idle_time_seconds
-                .max(1) as u64,
-        );
+        let idle = idle_time(&self.shared);
         let mut next = Some(first);
         let mut served = 0;
         while let Some(frame) = next.take() {

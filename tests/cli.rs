@@ -78,6 +78,45 @@ fn bad_value_and_missing_file_exit_with_code_one() {
 }
 
 #[test]
+fn tls_settings_are_printed_checked_and_required_when_enforcing() {
+    let out = namesrv(&["-p", "-D", "tls.server.mode=enforcing"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.lines().any(|l| l == "tls.server.mode=enforcing"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l == "tls.test.mode.enable=true"),
+        "{stdout}"
+    );
+
+    let out = namesrv(&["-p", "-D", "tls.server.mode=enforced"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("enforced"));
+
+    // Enforcing TLS without a certificate cannot serve anyone: refuse to start.
+    let dir = tempfile::tempdir().unwrap();
+    let out = namesrv(&[
+        "-D",
+        "listenPort=0",
+        "-D",
+        "bindAddress=127.0.0.1",
+        "-D",
+        &format!("kvConfigPath={}", dir.path().join("kv.json").display()),
+        "-D",
+        &format!("tls.config.file={}", dir.path().join("none").display()),
+        "-D",
+        "tls.server.mode=enforcing",
+        "-D",
+        "tls.test.mode.enable=false",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("tls.server.certPath"), "{stderr}");
+}
+
+#[test]
 fn corrupt_kv_file_is_a_clear_start_up_error() {
     let dir = tempfile::tempdir().unwrap();
     let kv = dir.path().join("kvConfig.json");

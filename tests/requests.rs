@@ -257,6 +257,13 @@ fn namesrv_config_get_update_black_list_and_persist() {
         let mut upd = with_codec(request(318, &[]), st);
         upd.body = b"enableTopicList=maybe\n".to_vec().into();
         assert_eq!(c.call(upd).code, 1);
+
+        // TLS settings take effect at start-up only; a run-time change is refused.
+        let mut upd = with_codec(request(318, &[]), st);
+        upd.body = b"tls.server.mode=disabled\n".to_vec().into();
+        let resp = c.call(upd);
+        assert_eq!(resp.code, 16);
+        assert!(resp.remark.unwrap_or_default().contains("tls.server.mode"));
     }
     let mut upd = request(318, &[]);
     upd.body = b"enableTopicList=false\norderMessageEnable=true\n"

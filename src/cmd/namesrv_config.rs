@@ -8,6 +8,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::CmdError;
+use crate::config::TlsConfig;
 use crate::properties;
 use crate::remoting::{RemotingCommand, ResponseCode};
 use crate::shared::Shared;
@@ -45,6 +46,14 @@ impl UpdateNamesrvConfig {
             return Ok(req.response(
                 ResponseCode::NO_PERMISSION,
                 Some("Can not update config in black list.".into()),
+            ));
+        }
+        if let Some((key, _)) = self.pairs.iter().find(|(k, _)| TlsConfig::is_tls_key(k)) {
+            return Ok(req.response(
+                ResponseCode::NO_PERMISSION,
+                Some(format!(
+                    "{key} is read at start-up only; change it in the config file and restart."
+                )),
             ));
         }
         let unknown = next
