@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use tokio::net::TcpListener;
 
+use namesrv::bulk::BulkPool;
 use namesrv::config::Config;
 use namesrv::kvconfig::KvConfigManager;
 use namesrv::shared::Shared;
@@ -150,7 +151,9 @@ fn run(cli: Cli) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
-        let (shared, notices) = Shared::new(config, kv);
+        let bulk = BulkPool::start(BulkPool::default_threads())
+            .map_err(|e| format!("cannot start the bulk work threads: {e}"))?;
+        let (shared, notices) = Shared::new(config, kv, bulk);
         tokio::spawn(notify::run_notifier(notices));
         let tls = Arc::new(Tls::new(tls_settings).map_err(|e| e.to_string())?);
         tracing::info!(mode = ?tls.mode(), "TLS mode (tls.server.mode)");

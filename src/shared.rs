@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use tokio::sync::{broadcast, mpsc, Notify};
 
+use crate::bulk::BulkPool;
 use crate::config::Config;
 use crate::kvconfig::KvConfigManager;
 use crate::route::cache::RouteCache;
@@ -19,6 +20,8 @@ pub struct Shared {
     pub routes: RouteInfoManager,
     pub route_cache: RouteCache,
     pub kv: KvConfigManager,
+    /// Where register bodies are parsed (see `bulk`).
+    pub bulk: BulkPool,
     config: RwLock<Config>,
     pub started_at: Instant,
     notices: mpsc::UnboundedSender<MinBrokerIdNotice>,
@@ -66,12 +69,14 @@ impl Shared {
     pub fn new(
         config: Config,
         kv: KvConfigManager,
+        bulk: BulkPool,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<MinBrokerIdNotice>) {
         let (notices, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             routes: RouteInfoManager::new(),
             route_cache: RouteCache::default(),
             kv,
+            bulk,
             config: RwLock::new(config),
             started_at: Instant::now(),
             notices,

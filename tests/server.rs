@@ -324,3 +324,51 @@ fn sigterm_shuts_down_gracefully_with_exit_zero() {
     let status = server.terminate();
     assert!(status.success(), "{status:?}");
 }
+
+/// Cached route answers follow re-registrations: a changed queue count is
+/// seen at once in both dialects, an unchanged re-registration keeps it.
+#[test]
+fn route_answers_follow_changed_re_registrations() {
+    let server = Server::start(&[]);
+    let mut broker = server.client();
+    let mut c = server.client();
+    let queues = |c: &mut Client, standard: bool| -> i64 {
+        let mut req = route_request("T1");
+        if standard {
+            req.version = 479;
+        } else {
+            req.version = 100;
+        }
+        let resp = c.call(req);
+        assert_eq!(resp.code, 0);
+        let text = String::from_utf8(resp.body.to_vec()).unwrap();
+        // fastjson keys are unquoted only in brokerAddrs; queue counts parse either way.
+        let at = text.find("\"writeQueueNums\":").expect(&text) + 17;
+        text[at..]
+            .split(|ch: char| !ch.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let body = register_body(1, &["T1", "T2"]);
+    assert_eq!(
+        broker
+            .call(register_request("a", 0, "127.0.0.1:10911", body))
+            .code,
+        0
+    );
+    assert_eq!((queues(&mut c, true), queues(&mut c, false)), (4, 4));
+
+    let eight = String::from_utf8(register_body(2, &["T1", "T2"]))
+        .unwrap()
+        .replace("\"writeQueueNums\":4", "\"writeQueueNums\":8");
+    let req = register_request("a", 0, "127.0.0.1:10911", eight.clone().into_bytes());
+    assert_eq!(broker.call(req).code, 0);
+    assert_eq!((queues(&mut c, true), queues(&mut c, false)), (8, 8));
+
+    let same = eight.replace("\"counter\":2", "\"counter\":3");
+    let req = register_request("a", 0, "127.0.0.1:10911", same.into_bytes());
+    assert_eq!(broker.call(req).code, 0);
+    assert_eq!((queues(&mut c, true), queues(&mut c, false)), (8, 8));
+}

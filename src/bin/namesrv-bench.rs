@@ -338,10 +338,30 @@ fn compressed_body(prefix: &str, k: usize, counter: u64) -> Vec<u8> {
     namesrv::route::register_body::encode_compressed(&version, &topics)
 }
 
-fn register_request(broker: usize, body: Bytes, compressed: bool, opaque: i32) -> RemotingCommand {
-    let port = 30000 + broker;
+/// Brokers that `setup` keeps registered, and the ones `register`/`mixed`
+/// churn with: distinct names and addresses, so that a churning broker's
+/// connection closing never removes the routes being looked up.
+#[derive(Clone, Copy)]
+enum BrokerSet {
+    Setup,
+    Churn,
+}
+
+fn register_request(
+    set: BrokerSet,
+    broker: usize,
+    body: Bytes,
+    compressed: bool,
+    opaque: i32,
+) -> RemotingCommand {
+    let (name, base_port) = match set {
+        BrokerSet::Setup => ("bench-broker", 30000),
+        BrokerSet::Churn => ("churn-broker", 40000),
+    };
+    // Two ports per broker: the broker's own and its HA port.
+    let port = base_port + 2 * broker;
     let mut req = RemotingCommand::request(RequestCode::REGISTER_BROKER.value(), opaque)
-        .with_ext("brokerName", format!("bench-broker-{broker}"))
+        .with_ext("brokerName", format!("{name}-{broker}"))
         .with_ext("brokerAddr", format!("127.0.0.1:{port}"))
         .with_ext("clusterName", "BenchCluster")
         .with_ext("haServerAddr", format!("127.0.0.1:{}", port + 1))
@@ -382,7 +402,13 @@ async fn register_worker(
         let body = bodies[(counter % 2) as usize].clone();
         let started = Instant::now();
         if conn
-            .send(register_request(broker, body, compressed, counter as i32))
+            .send(register_request(
+                BrokerSet::Churn,
+                broker,
+                body,
+                compressed,
+                counter as i32,
+            ))
             .await
             .is_err()
         {
@@ -478,9 +504,15 @@ async fn run_setup(args: &SetupArgs) -> std::io::Result<()> {
     for b in 0..args.brokers {
         let mut conn = connect(args.addr).await?;
         let body: Bytes = register_body(&args.topic_prefix, args.topics_per_broker, 1).into();
-        conn.send(register_request(b, body.clone(), false, 1))
-            .await
-            .map_err(std::io::Error::other)?;
+        conn.send(register_request(
+            BrokerSet::Setup,
+            b,
+            body.clone(),
+            false,
+            1,
+        ))
+        .await
+        .map_err(std::io::Error::other)?;
         match conn.next().await {
             Some(Ok(resp)) if resp.code == 0 => {}
             other => {
@@ -499,9 +531,15 @@ async fn run_setup(args: &SetupArgs) -> std::io::Result<()> {
     loop {
         tokio::time::sleep(Duration::from_secs(args.period.max(1))).await;
         for (b, (conn, body)) in conns.iter_mut().enumerate() {
-            conn.send(register_request(b, body.clone(), false, 2))
-                .await
-                .map_err(std::io::Error::other)?;
+            conn.send(register_request(
+                BrokerSet::Setup,
+                b,
+                body.clone(),
+                false,
+                2,
+            ))
+            .await
+            .map_err(std::io::Error::other)?;
             let _ = conn.next().await;
         }
     }

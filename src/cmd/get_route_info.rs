@@ -65,12 +65,15 @@ impl GetRouteInfo {
         };
         // The common answer depends on the tables alone: serve it from the cache.
         let cacheable = self.zone.is_none() && !order_enabled && !acting_master;
-        let generation = shared.routes.generation();
-        if cacheable {
-            if let Some(body) = shared.route_cache.get(&self.topic, dialect, generation) {
-                return Ok(req.response(ResponseCode::SUCCESS, None).with_body(body));
+        let ticket = if cacheable {
+            let generation = shared.routes.generation();
+            match shared.route_cache.get(&self.topic, dialect, generation) {
+                Ok(body) => return Ok(req.response(ResponseCode::SUCCESS, None).with_body(body)),
+                Err(ticket) => Some(ticket),
             }
-        }
+        } else {
+            None
+        };
         let Some(mut route) = shared
             .routes
             .pickup_route(&self.topic, shared.route_options())
@@ -90,10 +93,10 @@ impl GetRouteInfo {
             route.order_topic_conf = shared.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, &self.topic);
         }
         let body = bytes::Bytes::from(route.to_json(dialect));
-        if cacheable {
+        if let Some(ticket) = ticket {
             shared
                 .route_cache
-                .put(&self.topic, dialect, generation, body.clone());
+                .put(&self.topic, dialect, ticket, body.clone());
         }
         Ok(req.response(ResponseCode::SUCCESS, None).with_body(body))
     }

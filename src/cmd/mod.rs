@@ -92,9 +92,11 @@ async fn serve(
     match code {
         REGISTER_BROKER => {
             let (owned, for_parse) = (req.clone(), shared.clone());
-            let parsed =
-                blocking(move || register_broker::RegisterBroker::parse(&owned, &for_parse))
-                    .await?;
+            let parsed = shared
+                .bulk
+                .run(move || register_broker::RegisterBroker::parse(&owned, &for_parse))
+                .await
+                .map_err(|e| CmdError::Internal(e.to_string()))??;
             parsed.apply(shared, origin, req)
         }
         UNREGISTER_BROKER => unregister_broker::UnregisterBroker::parse(req)?.apply(shared, req),

@@ -95,6 +95,7 @@ impl RegisterBroker {
                 ));
             }
         };
+        shared.route_cache.invalidate(&result.changed_topics);
         if let Some(notice) = result.notice {
             shared.notify(vec![notice]);
         }

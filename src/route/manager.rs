@@ -82,6 +82,10 @@ pub struct RegisterResult {
     pub master_addr: Option<String>,
     pub ha_server_addr: Option<String>,
     pub notice: Option<MinBrokerIdNotice>,
+    /// Topics whose route answer this registration changed. A change that
+    /// reaches every topic of the broker (its addresses, zone, filter
+    /// servers) bumps [`RouteInfoManager::generation`] instead.
+    pub changed_topics: Vec<String>,
 }
 
 /// A registration the Java NameServer refuses: a single-topic registration
@@ -160,189 +164,228 @@ impl RouteInfoManager {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// REGISTER_BROKER. A periodic re-registration that changes nothing
+    /// leaves every cached route answer valid; one that changes some
+    /// topics names them in the result, so only those are recomputed.
     pub fn register_broker(
         &self,
         reg: BrokerRegistration,
         opts: RouteOptions,
         now_ms: i64,
     ) -> Result<RegisterResult, RegisterRefused> {
-        let mut guard = self.write_tables();
-        let t = &mut *guard;
-        let mut result = RegisterResult::default();
+        let mut t = self.tables.write();
+        let live_key = BrokerAddrInfo::new(&reg.cluster_name, &reg.broker_addr);
+        // Broker-wide parts of route answers, to tell afterwards whether
+        // they changed (a few addresses: cheap to copy).
+        let broker_before = t.broker_addr.get(reg.broker_name.as_str()).cloned();
+        let filters_before = t.filter_server.get(&live_key).cloned();
+        let name = reg.broker_name.clone();
+        let result = register_locked(&mut t, reg, opts, now_ms);
+        if t.broker_addr.get(name.as_str()) != broker_before.as_ref()
+            || t.filter_server.get(&live_key) != filters_before.as_ref()
+        {
+            // Still under the write lock, so no reader tags old data with it.
+            self.generation.fetch_add(1, Ordering::Release);
+        }
+        result
+    }
+}
 
-        let name: Arc<str> = match t.broker_addr.get_key_value(reg.broker_name.as_str()) {
-            Some((existing, _)) => existing.clone(),
-            None => Arc::from(reg.broker_name.as_str()),
-        };
-        let new_in_cluster = t
-            .cluster_addr
-            .entry(reg.cluster_name.clone())
-            .or_default()
-            .insert(name.clone());
-        let mut register_first = false;
-        let broker = t.broker_addr.entry(name.clone()).or_insert_with(|| {
-            register_first = true;
-            BrokerData {
-                cluster: reg.cluster_name.clone(),
-                broker_name: name.clone(),
-                broker_addrs: BTreeMap::new(),
-                zone_name: None,
-                enable_acting_master: false,
-            }
-        });
-        let old_version_broker = reg.enable_acting_master.is_none();
-        broker.enable_acting_master = reg.enable_acting_master.unwrap_or(false);
-        broker.zone_name = reg.zone_name.clone();
+fn register_locked(
+    t: &mut Tables,
+    reg: BrokerRegistration,
+    opts: RouteOptions,
+    now_ms: i64,
+) -> Result<RegisterResult, RegisterRefused> {
+    let mut result = RegisterResult::default();
 
-        let prev_min_id = broker
-            .broker_addrs
-            .keys()
-            .next()
-            .copied()
-            .unwrap_or(MASTER_ID);
-        let min_id_changed = reg.broker_id < prev_min_id;
+    let name: Arc<str> = match t.broker_addr.get_key_value(reg.broker_name.as_str()) {
+        Some((existing, _)) => existing.clone(),
+        None => Arc::from(reg.broker_name.as_str()),
+    };
+    let new_in_cluster = t
+        .cluster_addr
+        .entry(reg.cluster_name.clone())
+        .or_default()
+        .insert(name.clone());
+    let mut register_first = false;
+    let broker = t.broker_addr.entry(name.clone()).or_insert_with(|| {
+        register_first = true;
+        BrokerData {
+            cluster: reg.cluster_name.clone(),
+            broker_name: name.clone(),
+            broker_addrs: BTreeMap::new(),
+            zone_name: None,
+            enable_acting_master: false,
+        }
+    });
+    let old_version_broker = reg.enable_acting_master.is_none();
+    broker.enable_acting_master = reg.enable_acting_master.unwrap_or(false);
+    broker.zone_name = reg.zone_name.clone();
 
-        // One address holds one id: a slave promoted to master re-registers as id 0.
-        broker
-            .broker_addrs
-            .retain(|id, addr| !(*addr == reg.broker_addr && *id != reg.broker_id));
+    let prev_min_id = broker
+        .broker_addrs
+        .keys()
+        .next()
+        .copied()
+        .unwrap_or(MASTER_ID);
+    let min_id_changed = reg.broker_id < prev_min_id;
 
-        if let Some(old_addr) = broker.broker_addrs.get(&reg.broker_id) {
-            if *old_addr != reg.broker_addr {
-                let old_key = BrokerAddrInfo::new(&reg.cluster_name, old_addr);
-                if let Some(old_live) = t.broker_live.get(&old_key) {
-                    let new_state = reg.wrapper.data_version.state_version;
-                    if old_live.data_version.state_version > new_state {
-                        tracing::warn!(
-                            cluster = %reg.cluster_name, broker = %reg.broker_name, id = reg.broker_id,
-                            old_addr = %old_addr, new_addr = %reg.broker_addr,
-                            "registering broker conflicts with a newer one; ignored"
-                        );
-                        t.broker_live
-                            .remove(&BrokerAddrInfo::new(&reg.cluster_name, &reg.broker_addr));
-                        return Ok(result);
-                    }
+    // One address holds one id: a slave promoted to master re-registers as id 0.
+    broker
+        .broker_addrs
+        .retain(|id, addr| !(*addr == reg.broker_addr && *id != reg.broker_id));
+
+    if let Some(old_addr) = broker.broker_addrs.get(&reg.broker_id) {
+        if *old_addr != reg.broker_addr {
+            let old_key = BrokerAddrInfo::new(&reg.cluster_name, old_addr);
+            if let Some(old_live) = t.broker_live.get(&old_key) {
+                let new_state = reg.wrapper.data_version.state_version;
+                if old_live.data_version.state_version > new_state {
+                    tracing::warn!(
+                        cluster = %reg.cluster_name, broker = %reg.broker_name, id = reg.broker_id,
+                        old_addr = %old_addr, new_addr = %reg.broker_addr,
+                        "registering broker conflicts with a newer one; ignored"
+                    );
+                    t.broker_live
+                        .remove(&BrokerAddrInfo::new(&reg.cluster_name, &reg.broker_addr));
+                    return Ok(result);
                 }
             }
         }
+    }
 
-        if !broker.broker_addrs.contains_key(&reg.broker_id) && reg.wrapper.topic_configs.len() == 1
-        {
-            // Java leaves an empty group behind here; we undo what this call added.
-            if broker.broker_addrs.is_empty() && register_first {
-                t.broker_addr.remove(&name);
-                if new_in_cluster {
-                    remove_from_cluster(&mut t.cluster_addr, &reg.cluster_name, &name);
-                }
+    if !broker.broker_addrs.contains_key(&reg.broker_id) && reg.wrapper.topic_configs.len() == 1 {
+        // Java leaves an empty group behind here; we undo what this call added.
+        if broker.broker_addrs.is_empty() && register_first {
+            t.broker_addr.remove(&name);
+            if new_in_cluster {
+                remove_from_cluster(&mut t.cluster_addr, &reg.cluster_name, &name);
             }
-            return Err(RegisterRefused {
-                broker_name: reg.broker_name,
-                broker_id: reg.broker_id,
+        }
+        return Err(RegisterRefused {
+            broker_name: reg.broker_name,
+            broker_id: reg.broker_id,
+        });
+    }
+
+    let old_addr = broker
+        .broker_addrs
+        .insert(reg.broker_id, reg.broker_addr.clone());
+    register_first |= old_addr.is_none_or(|a| a.is_empty());
+
+    let is_master = reg.broker_id == MASTER_ID;
+    let min_id = broker.broker_addrs.keys().next().copied();
+    let is_prime_slave = !old_version_broker && !is_master && min_id == Some(reg.broker_id);
+    let acting_master = broker.enable_acting_master;
+    let live_key = BrokerAddrInfo::new(&reg.cluster_name, &reg.broker_addr);
+
+    if is_master || is_prime_slave {
+        let version_changed = t
+            .broker_live
+            .get(&live_key)
+            .is_none_or(|live| live.data_version != reg.wrapper.data_version);
+        let mappings = &reg.wrapper.topic_queue_mapping_info;
+        if opts.delete_topic_with_broker_registration && mappings.is_empty() {
+            let keep: std::collections::HashSet<&str> = reg
+                .wrapper
+                .topic_configs
+                .iter()
+                .map(|tc| tc.topic_name.as_str())
+                .collect();
+            let changed = &mut result.changed_topics;
+            t.topic_queue.retain(|topic, queues| {
+                if !keep.contains(topic.as_str()) {
+                    let before = queues.len();
+                    queues.retain(|q| q.broker_name != name);
+                    if queues.len() != before {
+                        changed.push(topic.clone());
+                    }
+                }
+                !queues.is_empty()
             });
         }
-
-        let old_addr = broker
-            .broker_addrs
-            .insert(reg.broker_id, reg.broker_addr.clone());
-        register_first |= old_addr.is_none_or(|a| a.is_empty());
-
-        let is_master = reg.broker_id == MASTER_ID;
-        let min_id = broker.broker_addrs.keys().next().copied();
-        let is_prime_slave = !old_version_broker && !is_master && min_id == Some(reg.broker_id);
-        let acting_master = broker.enable_acting_master;
-        let live_key = BrokerAddrInfo::new(&reg.cluster_name, &reg.broker_addr);
-
-        if is_master || is_prime_slave {
-            let version_changed = t
-                .broker_live
-                .get(&live_key)
-                .is_none_or(|live| live.data_version != reg.wrapper.data_version);
-            let mappings = &reg.wrapper.topic_queue_mapping_info;
-            if opts.delete_topic_with_broker_registration && mappings.is_empty() {
-                let keep: std::collections::HashSet<&str> = reg
-                    .wrapper
-                    .topic_configs
-                    .iter()
-                    .map(|tc| tc.topic_name.as_str())
-                    .collect();
-                t.topic_queue.retain(|topic, queues| {
-                    if !keep.contains(topic.as_str()) {
-                        queues.retain(|q| q.broker_name != name);
-                    }
-                    !queues.is_empty()
-                });
-            }
-            for tc in &reg.wrapper.topic_configs {
-                let has_queue = t
+        for tc in &reg.wrapper.topic_configs {
+            // Short-circuits: an unchanged re-registration only checks presence.
+            let apply = register_first
+                || version_changed
+                || !t
                     .topic_queue
                     .get(&tc.topic_name)
                     .is_some_and(|qs| qs.iter().any(|q| q.broker_name == name));
-                if register_first || version_changed || !has_queue {
-                    let mut perm = tc.perm;
-                    if is_prime_slave && acting_master {
-                        perm &= !PERM_WRITE;
-                    }
-                    upsert_queue_data(&mut t.topic_queue, &name, tc, perm);
+            if apply {
+                let mut perm = tc.perm;
+                if is_prime_slave && acting_master {
+                    perm &= !PERM_WRITE;
                 }
-            }
-            if version_changed || register_first {
-                for (topic, info) in mappings {
-                    let bname = info
-                        .get("bname")
-                        .and_then(Value::as_str)
-                        .unwrap_or(&reg.broker_name)
-                        .to_string();
-                    t.topic_queue_mapping
-                        .entry(topic.clone())
-                        .or_default()
-                        .insert(bname, info.clone());
+                if upsert_queue_data(&mut t.topic_queue, &name, tc, perm) {
+                    result.changed_topics.push(tc.topic_name.clone());
                 }
             }
         }
-
-        let previous = t.broker_live.insert(
-            live_key.clone(),
-            BrokerLiveInfo {
-                last_update_ms: AtomicI64::new(now_ms),
-                heartbeat_timeout_ms: reg
-                    .heartbeat_timeout_ms
-                    .unwrap_or(DEFAULT_BROKER_TIMEOUT_MS),
-                data_version: reg.wrapper.data_version,
-                conn: reg.conn,
-                ha_server_addr: reg.ha_server_addr.clone(),
-            },
-        );
-        if previous.is_none() {
-            tracing::info!(
-                cluster = %reg.cluster_name, broker = %reg.broker_name, id = reg.broker_id,
-                addr = %reg.broker_addr, ha = %reg.ha_server_addr, "new broker registered"
-            );
-        }
-
-        if reg.filter_server_list.is_empty() {
-            t.filter_server.remove(&live_key);
-        } else {
-            t.filter_server
-                .insert(live_key, reg.filter_server_list.clone());
-        }
-
-        let broker = &t.broker_addr[&name];
-        if reg.broker_id != MASTER_ID {
-            if let Some(master_addr) = broker.broker_addrs.get(&MASTER_ID) {
-                let master_key = BrokerAddrInfo::new(&reg.cluster_name, master_addr);
-                if let Some(master) = t.broker_live.get(&master_key) {
-                    result.master_addr = Some(master_addr.clone());
-                    result.ha_server_addr = Some(master.ha_server_addr.clone());
+        if version_changed || register_first {
+            for (topic, info) in mappings {
+                let bname = info
+                    .get("bname")
+                    .and_then(Value::as_str)
+                    .unwrap_or(&reg.broker_name)
+                    .to_string();
+                let old = t
+                    .topic_queue_mapping
+                    .entry(topic.clone())
+                    .or_default()
+                    .insert(bname, info.clone());
+                if old.as_ref() != Some(info) {
+                    result.changed_topics.push(topic.clone());
                 }
             }
         }
-
-        if min_id_changed && opts.notify_min_broker_id_changed {
-            result.notice = min_id_notice(broker, None, Some(reg.ha_server_addr.clone()));
-        }
-        Ok(result)
     }
 
+    let previous = t.broker_live.insert(
+        live_key.clone(),
+        BrokerLiveInfo {
+            last_update_ms: AtomicI64::new(now_ms),
+            heartbeat_timeout_ms: reg
+                .heartbeat_timeout_ms
+                .unwrap_or(DEFAULT_BROKER_TIMEOUT_MS),
+            data_version: reg.wrapper.data_version,
+            conn: reg.conn,
+            ha_server_addr: reg.ha_server_addr.clone(),
+        },
+    );
+    if previous.is_none() {
+        tracing::info!(
+            cluster = %reg.cluster_name, broker = %reg.broker_name, id = reg.broker_id,
+            addr = %reg.broker_addr, ha = %reg.ha_server_addr, "new broker registered"
+        );
+    }
+
+    if reg.filter_server_list.is_empty() {
+        t.filter_server.remove(&live_key);
+    } else {
+        t.filter_server
+            .insert(live_key, reg.filter_server_list.clone());
+    }
+
+    let broker = &t.broker_addr[&name];
+    if reg.broker_id != MASTER_ID {
+        if let Some(master_addr) = broker.broker_addrs.get(&MASTER_ID) {
+            let master_key = BrokerAddrInfo::new(&reg.cluster_name, master_addr);
+            if let Some(master) = t.broker_live.get(&master_key) {
+                result.master_addr = Some(master_addr.clone());
+                result.ha_server_addr = Some(master.ha_server_addr.clone());
+            }
+        }
+    }
+
+    if min_id_changed && opts.notify_min_broker_id_changed {
+        result.notice = min_id_notice(broker, None, Some(reg.ha_server_addr.clone()));
+    }
+    Ok(result)
+}
+
+impl RouteInfoManager {
     /// Removes brokers as UNREGISTER_BROKER, a closed connection or expiry does.
     pub fn unregister_brokers(
         &self,
@@ -647,12 +690,13 @@ fn is_expired(live: &BrokerLiveInfo, now_ms: i64) -> bool {
     live.last_update_ms.load(Ordering::Relaxed) + live.heartbeat_timeout_ms < now_ms
 }
 
+/// Sets the broker's queue data for the topic; true if that changed it.
 fn upsert_queue_data(
     topic_queue: &mut HashMap<String, Vec<QueueData>>,
     broker_name: &Arc<str>,
     tc: &TopicConfig,
     perm: i32,
-) {
+) -> bool {
     let data = QueueData {
         broker_name: broker_name.clone(),
         read_queue_nums: tc.read_queue_nums,
@@ -668,12 +712,15 @@ fn upsert_queue_data(
         }
     };
     match queues.binary_search_by(|q| q.broker_name.cmp(broker_name)) {
+        Ok(i) if queues[i] == data => false,
         Ok(i) => {
-            if queues[i] != data {
-                queues[i] = data;
-            }
+            queues[i] = data;
+            true
         }
-        Err(i) => queues.insert(i, data),
+        Err(i) => {
+            queues.insert(i, data);
+            true
+        }
     }
 }
 

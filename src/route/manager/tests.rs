@@ -61,7 +61,13 @@ fn master_registration_creates_routes_and_cluster() {
             0,
         )
         .unwrap();
-    assert_eq!(r, RegisterResult::default());
+    assert_eq!(
+        r,
+        RegisterResult {
+            changed_topics: vec!["T1".into(), "T2".into()],
+            ..RegisterResult::default()
+        }
+    );
     let route = m.pickup_route("T1", opts()).unwrap();
     assert_eq!(route.broker_datas.len(), 1);
     assert_eq!(route.broker_datas[0].broker_addrs[&0], "10.0.0.1:10911");
@@ -72,6 +78,50 @@ fn master_registration_creates_routes_and_cluster() {
         vec![Arc::from("broker-a")]
     );
     assert!(m.pickup_route("nope", opts()).is_none());
+}
+
+#[test]
+fn registration_reports_what_it_changed_for_the_route_cache() {
+    let m = RouteInfoManager::new();
+    let g0 = m.generation();
+    let first = m
+        .register_broker(
+            reg("a", 0, "10.0.0.1:1", 1, topics(&["T1", "T2"], 6)),
+            opts(),
+            0,
+        )
+        .unwrap();
+    assert_eq!(first.changed_topics, vec!["T1", "T2"]);
+    let g1 = m.generation();
+    assert!(g1 > g0, "a new broker reaches every answer it is in");
+
+    // The periodic re-registration: new data version, same topics.
+    let again = m
+        .register_broker(
+            reg("a", 0, "10.0.0.1:1", 2, topics(&["T1", "T2"], 6)),
+            opts(),
+            1,
+        )
+        .unwrap();
+    assert!(again.changed_topics.is_empty());
+    assert_eq!(m.generation(), g1, "nothing changed, nothing invalidated");
+
+    let mut changed = topics(&["T1", "T2", "T3"], 6);
+    changed[1].write_queue_nums = 8;
+    let r = m
+        .register_broker(reg("a", 0, "10.0.0.1:1", 3, changed), opts(), 2)
+        .unwrap();
+    assert_eq!(r.changed_topics, vec!["T2", "T3"]);
+    assert_eq!(m.generation(), g1);
+
+    // A slave joining changes the broker's addresses: every topic of it.
+    m.register_broker(
+        reg("a", 1, "10.0.0.2:1", 3, topics(&["T1", "T2"], 6)),
+        opts(),
+        3,
+    )
+    .unwrap();
+    assert!(m.generation() > g1);
 }
 
 #[test]
