@@ -134,6 +134,7 @@ fn run(cli: Cli) -> Result<(), String> {
     if config.namesrv.rocketmq_home.is_empty() {
         tracing::warn!("rocketmqHome is not set (ROCKETMQ_HOME); it is not needed by namesrv");
     }
+    raise_fd_limit();
     let kv = KvConfigManager::load(&config.namesrv.kv_config_path).map_err(|e| e.to_string())?;
     let tls_settings = tls::effective_settings(&config.tls).map_err(|e| e.to_string())?;
 
@@ -163,6 +164,32 @@ fn run(cli: Cli) -> Result<(), String> {
         tracing::info!("shutdown complete");
         Ok(())
     })
+}
+
+/// Raises the open-file limit to its hard maximum: every client is a file
+/// descriptor, and the usual soft limit (1024) would cap the server far
+/// below `maxConnections`.
+fn raise_fd_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: both calls only read or write the struct passed to them.
+    let raised = unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return;
+        }
+        let before = limit.rlim_cur;
+        limit.rlim_cur = limit.rlim_max;
+        (before < limit.rlim_max && libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0)
+            .then_some(before)
+    };
+    match raised {
+        Some(before) => {
+            tracing::info!(from = before, to = limit.rlim_max, "open-file limit raised")
+        }
+        None => tracing::info!(limit = limit.rlim_cur, "open-file limit"),
+    }
 }
 
 /// Completes on the first SIGINT or SIGTERM.

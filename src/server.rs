@@ -178,7 +178,10 @@ impl Handler {
         loop {
             let read = tokio::select! {
                 read = tokio::time::timeout(idle, self.conn.read_frame()) => read,
-                _ = self.shutdown.recv() => break,
+                _ = self.shutdown.recv() => {
+                    self.drain(peer).await;
+                    break;
+                }
                 _ = self.closer.notified() => {
                     tracing::info!(id = self.id, ?peer, "closing connection of expired broker");
                     break;
@@ -202,6 +205,28 @@ impl Handler {
             }
         }
         tracing::debug!(id = self.id, ?peer, "connection closed");
+    }
+
+    /// On shutdown: answers the requests the client has already sent (they
+    /// are in our socket buffer), so none in flight goes unanswered, then
+    /// lets the connection close. Bounded, so a client that keeps sending
+    /// cannot hold shutdown up.
+    async fn drain(&mut self, peer: Option<std::net::SocketAddr>) {
+        const MAX_DRAIN_BATCHES: usize = 16;
+        for _ in 0..MAX_DRAIN_BATCHES {
+            let first = match self.conn.try_read_frame() {
+                Some(Ok(frame)) => frame,
+                Some(Err(err)) => {
+                    tracing::debug!(id = self.id, ?peer, error = %err, "bad frame while draining");
+                    return;
+                }
+                None => return,
+            };
+            if let Err(err) = self.serve_batch(first).await {
+                tracing::debug!(id = self.id, ?peer, error = %err, "drain stopped");
+                return;
+            }
+        }
     }
 
     /// Answers `first` and whatever else is already readable, then flushes

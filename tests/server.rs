@@ -372,3 +372,134 @@ fn route_answers_follow_changed_re_registrations() {
     assert_eq!(broker.call(req).code, 0);
     assert_eq!((queues(&mut c, true), queues(&mut c, false)), (8, 8));
 }
+
+/// SIGTERM while clients pipeline KV writes and lookups: every batch a
+/// client sent is answered in full or (sent after the close) not at all,
+/// no answer is cut short, every acknowledged KV write is on disk, exit 0.
+#[test]
+fn sigterm_under_load_answers_in_flight_requests_and_keeps_acknowledged_writes() {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let mut server = Server::start(&[]);
+    let mut broker = server.client();
+    let body = register_body(1, &["T1", "T2"]);
+    assert_eq!(
+        broker
+            .call(register_request("a", 0, "127.0.0.1:10911", body))
+            .code,
+        0
+    );
+
+    const BATCH: usize = 16;
+    let acked = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let addr = server.addr;
+            let acked = acked.clone();
+            std::thread::spawn(move || {
+                let mut stream = std::net::TcpStream::connect(addr).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(20)))
+                    .unwrap();
+                let mut codec = namesrv::remoting::codec::RemotingCodec::new(1 << 20);
+                let mut buf = bytes::BytesMut::new();
+                let mut keys = Vec::new();
+                let mut opaque = 0;
+                'outer: loop {
+                    // One write: the whole batch is in the server's socket
+                    // buffer before it can see a shutdown.
+                    let mut batch = Vec::new();
+                    let mut expected = Vec::new();
+                    for i in 0..BATCH {
+                        opaque += 1;
+                        let mut req = if i % 4 == 0 {
+                            let key = format!("w{w}-{opaque}");
+                            expected.push((opaque, Some(key.clone())));
+                            request(100, &[("namespace", "LOAD"), ("key", &key), ("value", "v")])
+                        } else {
+                            expected.push((opaque, None));
+                            route_request("T1")
+                        };
+                        req.opaque = opaque;
+                        batch.extend_from_slice(&namesrv::remoting::codec::encode_frame(&req));
+                    }
+                    if stream.write_all(&batch).is_err() {
+                        break;
+                    }
+                    for (answered, (want, key)) in expected.iter().enumerate() {
+                        let resp = loop {
+                            use tokio_util::codec::Decoder;
+                            if let Some(resp) = codec.decode(&mut buf).unwrap() {
+                                break resp;
+                            }
+                            let mut chunk = [0u8; 8192];
+                            match stream.read(&mut chunk) {
+                                Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                                _ => {
+                                    assert!(buf.is_empty(), "an answer was cut short");
+                                    assert_eq!(
+                                        answered, 0,
+                                        "batch answered in part ({answered}/{BATCH})"
+                                    );
+                                    break 'outer;
+                                }
+                            }
+                        };
+                        assert_eq!(resp.opaque, *want);
+                        // Lookups may find the route gone: the broker's own
+                        // connection closes with the server.
+                        let ok = resp.code == 0 || (key.is_none() && resp.code == 17);
+                        assert!(ok, "code {} {:?}", resp.code, resp.remark);
+                        if let Some(key) = key {
+                            keys.push(key.clone());
+                            acked.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                keys
+            })
+        })
+        .collect();
+
+    eventually(Duration::from_secs(30), "load running", || {
+        acked.load(Ordering::Relaxed) >= 100
+    });
+    // In flight for sure: more writes than one batch of the server's
+    // (64), each with an fsync, sent before the signal.
+    let mut in_flight = server.client();
+    let mut burst = Vec::new();
+    let burst_keys: Vec<String> = (0..200).map(|i| format!("burst-{i}")).collect();
+    for (i, key) in burst_keys.iter().enumerate() {
+        let mut req = request(100, &[("namespace", "LOAD"), ("key", key), ("value", "v")]);
+        req.opaque = i as i32 + 1;
+        burst.extend_from_slice(&namesrv::remoting::codec::encode_frame(&req));
+    }
+    in_flight.send_raw(&burst);
+    common::unsafe_kill(server.child.id(), "TERM");
+    for i in 0..burst_keys.len() {
+        let resp = in_flight
+            .recv()
+            .unwrap_or_else(|| panic!("in-flight request {i} of 200 not answered"));
+        assert_eq!((resp.opaque, resp.code), (i as i32 + 1, 0));
+    }
+    let status = common::wait_exit(&mut server.child, Duration::from_secs(20));
+    assert!(status.success(), "{status:?}");
+    let mut keys: Vec<String> = workers
+        .into_iter()
+        .flat_map(|w| w.join().expect("a client saw a broken answer"))
+        .collect();
+    keys.extend(burst_keys);
+    assert!(keys.len() >= 100);
+    let stored = json(&std::fs::read(server.path("kvConfig.json")).unwrap());
+    let table = &stored["configTable"]["LOAD"];
+    for key in &keys {
+        assert_eq!(
+            table[key.as_str()],
+            "v",
+            "acknowledged {key} missing after shutdown"
+        );
+    }
+    eprintln!("{} acknowledged writes, all on disk", keys.len());
+}
