@@ -9,6 +9,10 @@
 # route) runs against each in turn; a table of absolute figures and ratios
 # is printed. Each server is measured ROUNDS times, interleaved, and the
 # median round (by req/s) is reported: a shared 2-core machine is noisy.
+# Then, against both NameServers: registrations of 10,000-topic bodies
+# (namesrv-bench register, 4 brokers back to back, the Java JSON form) and
+# route lookups while 10 brokers x 10,000 topics re-register back to back
+# (namesrv-bench mixed): route p99 under churn over idle.
 # Usage: bash benches/compare.sh [connections] [pipeline] [seconds] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +27,7 @@ BENCH=target/release/namesrv-bench
 
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$work" 2>/dev/null || true; }
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -93,10 +97,19 @@ OURS_JSON=$(median "${OURS_RUNS[@]}"); RUST_JSON=$(median "${RUST_RUNS[@]}"); EC
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 OURS_RSS=$(rss "$OURS_PID"); RUST_RSS=$(rss "$RUST_PID")
 
-python3 - "$OURS_JSON" "$RUST_JSON" "$ECHO_JSON" "$OURS_RSS" "$RUST_RSS" <<'PY'
+echo "registrations: 4 brokers x 10,000 topics back to back, $SECS s each" >&2
+reg() { "$BENCH" register --register-addr "127.0.0.1:$1" -b 4 -k 10000 --register-duration "$SECS" --register-json 2>/dev/null | tail -1; }
+OURS_REG=$(reg "$OURS"); RUST_REG=$(reg "$RUST")
+echo "churn: route load as above while 10 brokers x 10,000 topics re-register back to back" >&2
+mixed() { "$BENCH" mixed --addr "127.0.0.1:$1" --register-addr "127.0.0.1:$1" -c "$CONNS" -p "$PIPE" -d "$SECS" \
+  --topic-names "$TOPICS" -b 10 -k 10000 --json 2>/dev/null | python3 -c 'import json,sys; print(json.dumps({j["mode"]: j for j in map(json.loads, sys.stdin)}))'; }
+OURS_MIX=$(mixed "$OURS"); RUST_MIX=$(mixed "$RUST")
+
+python3 - "$OURS_JSON" "$RUST_JSON" "$ECHO_JSON" "$OURS_RSS" "$RUST_RSS" "$OURS_REG" "$RUST_REG" "$OURS_MIX" "$RUST_MIX" <<'PY'
 import json, sys
 ours, rust, echo = (json.loads(a) for a in sys.argv[1:4])
 ours_rss, rust_rss = int(sys.argv[4]), int(sys.argv[5])
+ours_reg, rust_reg, ours_mix, rust_mix = (json.loads(a) for a in sys.argv[6:10])
 print(f"{'server':<22}{'req/s':>12}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'p99.9 ms':>10}{'RSS MiB':>9}")
 for name, r, mem in (("namesrv (ours)", ours, ours_rss), ("rocketmq-namesrv 1.0", rust, rust_rss), ("echo ceiling", echo, None)):
     m = f"{mem/1024:.1f}" if mem else "-"
@@ -104,4 +117,15 @@ for name, r, mem in (("namesrv (ours)", ours, ours_rss), ("rocketmq-namesrv 1.0"
 print(f"ours / rocketmq-namesrv: {ours['per_sec']/max(rust['per_sec'],1):.2f}x req/s, "
       f"p99 {rust['p99_ms']/max(ours['p99_ms'],1e-9):.2f}x lower")
 print(f"ours / echo ceiling:     {100*ours['per_sec']/max(echo['per_sec'],1):.0f}% of req/s")
+print()
+print(f"{'10k-topic registrations':<24}{'reg/s':>8}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}")
+for name, r in (("namesrv (ours)", ours_reg), ("rocketmq-namesrv 1.0", rust_reg)):
+    print(f"{name:<24}{r['per_sec']:>8.1f}{r['errors']:>8}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}")
+print(f"ours / rocketmq-namesrv: {ours_reg['per_sec']/max(rust_reg['per_sec'],1e-9):.2f}x registrations/s")
+print()
+print(f"{'route under churn':<24}{'idle p99':>10}{'churn p99':>10}{'ratio':>7}{'churn req/s':>13}{'reg/s':>7}")
+for name, m in (("namesrv (ours)", ours_mix), ("rocketmq-namesrv 1.0", rust_mix)):
+    idle, busy, reg = m["route-idle"], m["route-churn"], m["register-churn"]
+    print(f"{name:<24}{idle['p99_ms']:>10.3f}{busy['p99_ms']:>10.3f}{busy['p99_ms']/max(idle['p99_ms'],1e-9):>6.2f}x"
+          f"{busy['per_sec']:>13.0f}{reg['per_sec']:>7.1f}")
 PY

@@ -1,6 +1,8 @@
 //! Frame I/O on one client socket: reads requests, buffers responses and
 //! flushes them. Knows nothing of what requests mean.
 
+use std::time::Duration;
+
 use bytes::BytesMut;
 use futures::{FutureExt, SinkExt, StreamExt};
 use tokio_util::codec::Framed;
@@ -13,7 +15,21 @@ const READ_BUFFER: usize = 8 * 1024;
 
 /// Silence after which a connection gives its buffers back. Clients poll
 /// every 30 s, so between polls they are idle; busy ones never get here.
-const IDLE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+const IDLE_GRACE: Duration = Duration::from_secs(2);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    #[error("nothing received for {0:?}")]
+    Idle(Duration),
+}
+
+impl From<std::io::Error> for ReadError {
+    fn from(err: std::io::Error) -> Self {
+        ReadError::Codec(CodecError::Io(err))
+    }
+}
 
 pub struct Connection {
     framed: Framed<Stream, RemotingCodec>,
@@ -26,36 +42,61 @@ impl Connection {
         }
     }
 
-    /// The next frame; `Ok(None)` when the peer closed cleanly between frames.
-    pub async fn read_frame(&mut self) -> Result<Option<RemotingCommand>, CodecError> {
+    /// The next frame within `idle`; `Ok(None)` when the peer closed
+    /// cleanly between frames, `Err(Idle)` when it sent nothing in time.
+    ///
+    /// A client silent for [`IDLE_GRACE`] between requests gives its
+    /// buffers back and waits without them, so 10,000 idle clients cost no
+    /// buffer memory; busy clients keep theirs (one timer per wait either way).
+    pub async fn read_frame(
+        &mut self,
+        idle: Duration,
+    ) -> Result<Option<RemotingCommand>, ReadError> {
+        let grace = IDLE_GRACE.min(idle);
+        self.ensure_read_buffer();
+        if let Ok(read) = tokio::time::timeout(grace, self.framed.next()).await {
+            return Ok(read.transpose()?);
+        }
         if self.framed.read_buffer().is_empty() {
+            self.release_idle_buffers();
+        }
+        let rest = async {
             if let Stream::Plain(tcp) = self.framed.get_ref() {
-                let busy = tokio::time::timeout(IDLE_GRACE, tcp.readable()).await;
-                if let Ok(ready) = busy {
-                    ready?;
-                } else {
-                    // Idle: hold no buffers while waiting, so 10,000 idle
-                    // clients cost no buffer memory. (TLS keeps its own.)
-                    *self.framed.read_buffer_mut() = BytesMut::new();
-                    if self.framed.write_buffer().is_empty() {
-                        *self.framed.write_buffer_mut() = BytesMut::new();
-                    }
-                    if let Stream::Plain(tcp) = self.framed.get_ref() {
-                        tcp.readable().await?;
-                    }
+                if self.framed.read_buffer().capacity() == 0 {
+                    tcp.readable().await?;
                 }
             }
             self.ensure_read_buffer();
+            self.framed.next().await.transpose()
+        };
+        match tokio::time::timeout(idle.saturating_sub(grace), rest).await {
+            Ok(read) => Ok(read?),
+            Err(_) => Err(ReadError::Idle(idle)),
         }
-        self.framed.next().await.transpose()
+    }
+
+    /// Frees both buffers if nothing is pending in them (TLS keeps its own).
+    fn release_idle_buffers(&mut self) {
+        if self.framed.get_ref().is_tls() {
+            return;
+        }
+        *self.framed.read_buffer_mut() = BytesMut::new();
+        if self.framed.write_buffer().is_empty() {
+            *self.framed.write_buffer_mut() = BytesMut::new();
+        }
     }
 
     /// Reads go straight into a buffer of useful size, not one grown a byte
-    /// at a time from the empty one an idle connection keeps.
+    /// at a time from the empty one an idle connection keeps. Only then: a
+    /// buffer whose capacity shrank by frames split off it is left to the
+    /// codec (reserving here would reallocate on every read).
     fn ensure_read_buffer(&mut self) {
         let read = self.framed.read_buffer_mut();
-        if read.capacity() < READ_BUFFER {
-            read.reserve(READ_BUFFER);
+        if read.capacity() == 0 {
+            // A new buffer, not `reserve` on the empty one: BytesMut sizes
+            // the buffers it later reallocates by the capacity it was
+            // created with, and one created empty would read a byte at a time.
+            *read = BytesMut::with_capacity(READ_BUFFER);
         }
     }
 

@@ -10,7 +10,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, Notify, Semaphore};
 
 use crate::cmd::{self, Origin};
-use crate::connection::Connection;
+use crate::connection::{Connection, ReadError};
 use crate::route::ConnId;
 use crate::shared::{self, Shared};
 use crate::stream::Stream;
@@ -175,11 +175,12 @@ impl Handler {
     async fn run(&mut self) {
         let peer = self.conn.peer();
         let idle = idle_time(&self.shared);
+        let mut draining = false;
         loop {
             let read = tokio::select! {
-                read = tokio::time::timeout(idle, self.conn.read_frame()) => read,
+                read = self.conn.read_frame(idle) => read,
                 _ = self.shutdown.recv() => {
-                    self.drain(peer).await;
+                    draining = true;
                     break;
                 }
                 _ = self.closer.notified() => {
@@ -188,14 +189,14 @@ impl Handler {
                 }
             };
             let first = match read {
-                Ok(Ok(Some(frame))) => frame,
-                Ok(Ok(None)) => break,
-                Ok(Err(err)) => {
-                    tracing::warn!(id = self.id, ?peer, error = %err, "bad frame; closing connection");
+                Ok(Some(frame)) => frame,
+                Ok(None) => break,
+                Err(ReadError::Idle(idle)) => {
+                    tracing::info!(id = self.id, ?peer, ?idle, "connection idle; closing");
                     break;
                 }
-                Err(_) => {
-                    tracing::info!(id = self.id, ?peer, ?idle, "connection idle; closing");
+                Err(ReadError::Codec(err)) => {
+                    tracing::warn!(id = self.id, ?peer, error = %err, "bad frame; closing connection");
                     break;
                 }
             };
@@ -203,6 +204,9 @@ impl Handler {
                 tracing::warn!(id = self.id, ?peer, error = %err, "closing connection");
                 break;
             }
+        }
+        if draining {
+            self.drain(peer).await;
         }
         tracing::debug!(id = self.id, ?peer, "connection closed");
     }

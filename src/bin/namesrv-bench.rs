@@ -316,7 +316,8 @@ fn register_body(prefix: &str, k: usize, counter: u64) -> Vec<u8> {
             r#""{t}":{{"attributes":{{}},"order":false,"perm":6,"readQueueNums":8,"topicFilterType":"SINGLE_TAG","topicName":"{t}","topicSysFlag":0,"writeQueueNums":8}}"#
         ));
     }
-    body.push_str(r#"},"topicQueueMappingDetailMap":{},"topicQueueMappingInfoMap":{}}}"#);
+    // mappingDataVersion as Java 5.x brokers send it (rocketmq-namesrv requires it).
+    body.push_str(r#"},"mappingDataVersion":{"counter":0,"stateVersion":0,"timestamp":1700000000000},"topicQueueMappingDetailMap":{},"topicQueueMappingInfoMap":{}}}"#);
     body.into_bytes()
 }
 
