@@ -38,7 +38,7 @@ pub struct Connection {
 impl Connection {
     pub fn new(stream: Stream, max_frame: usize) -> Self {
         Connection {
-            framed: Framed::with_capacity(stream, RemotingCodec::new(max_frame), 0),
+            framed: Framed::new(stream, RemotingCodec::new(max_frame)),
         }
     }
 
