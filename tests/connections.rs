@@ -81,7 +81,8 @@ fn client_that_never_reads_is_cut_off_without_hurting_others() {
     assert_eq!(server.client().call(request(106, &[])).code, 0);
 }
 
-/// Raises this test process's open-file limit so it can hold `needed` sockets.
+/// Raises this test process's open-file limit (inherited by the server it
+/// starts) so it can hold `needed` sockets; root may raise the hard limit too.
 fn raise_own_fd_limit(needed: u64) {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -90,9 +91,18 @@ fn raise_own_fd_limit(needed: u64) {
     // SAFETY: plain struct in/out calls.
     unsafe {
         assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+        if limit.rlim_max < needed {
+            let raised = libc::rlimit {
+                rlim_cur: needed,
+                rlim_max: needed,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
         assert!(
             limit.rlim_max >= needed,
-            "this test needs a hard open-file limit of {needed} (ulimit -Hn is {})",
+            "this test needs an open-file limit of {needed} (ulimit -Hn is {})",
             limit.rlim_max
         );
         limit.rlim_cur = limit.rlim_max;
