@@ -12,7 +12,8 @@
 # Then, against both NameServers: registrations of 10,000-topic bodies
 # (namesrv-bench register, 4 brokers back to back, the Java JSON form) and
 # route lookups while 10 brokers x 10,000 topics re-register back to back
-# (namesrv-bench mixed): route p99 under churn over idle.
+# (namesrv-bench mixed): route p99 under churn over idle. Last, on a fresh
+# server of each kind, resident memory with 100 brokers x 10,000 topics.
 # Usage: bash benches/compare.sh [connections] [pipeline] [seconds] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -105,7 +106,34 @@ mixed() { "$BENCH" mixed --addr "127.0.0.1:$1" --register-addr "127.0.0.1:$1" -c
   --topic-names "$TOPICS" -b 10 -k 10000 --json 2>/dev/null | python3 -c 'import json,sys; print(json.dumps({j["mode"]: j for j in map(json.loads, sys.stdin)}))'; }
 OURS_MIX=$(mixed "$OURS"); RUST_MIX=$(mixed "$RUST")
 
-python3 - "$OURS_JSON" "$RUST_JSON" "$ECHO_JSON" "$OURS_RSS" "$RUST_RSS" "$OURS_REG" "$RUST_REG" "$OURS_MIX" "$RUST_MIX" <<'PY'
+# Memory: fresh servers (no churn history), 100 brokers x 10,000 topics = 1M
+# (topic, broker) queue entries each, held alive by namesrv-bench setup.
+echo "memory: 100 brokers x 10,000 topics registered on a fresh server of each kind" >&2
+MEM_OURS=$(free_port); MEM_RUST=$(free_port)
+target/release/namesrv -D listenPort="$MEM_OURS" -D bindAddress=127.0.0.1 \
+  -D kvConfigPath="$work/kv2.json" -D configStorePath="$work/store2.properties" >"$work/ours2.log" 2>&1 &
+pids+=($!); MEM_OURS_PID=$!
+mkdir -p "$work/rhome2"
+ROCKETMQ_HOME="$work/rhome2" RUST_LOG=warn "$RUST_NS_BIN" --listenPort "$MEM_RUST" --bindAddress 127.0.0.1 \
+  --kvConfigPath "$work/rkv2.json" >"$work/rust2.log" 2>&1 &
+pids+=($!); MEM_RUST_PID=$!
+sleep 1
+loaded_rss() { # pid port -> "idle_kib loaded_kib"
+  local before; before=$(rss "$1")
+  "$BENCH" setup --addr "127.0.0.1:$2" -b 100 -k 10000 --period 3600 >"$work/setup-$2.out" 2>&1 &
+  local setup=$!; pids+=($setup)
+  for _ in $(seq 1 1200); do
+    grep -q registered "$work/setup-$2.out" && break
+    kill -0 "$setup" 2>/dev/null || { echo "setup against port $2 failed:" >&2; cat "$work/setup-$2.out" >&2; exit 1; }
+    sleep 0.5
+  done
+  sleep 2 # let transient parse buffers be given back
+  echo "$before $(rss "$1")"
+  kill "$setup" 2>/dev/null || true
+}
+OURS_MEM=$(loaded_rss "$MEM_OURS_PID" "$MEM_OURS"); RUST_MEM=$(loaded_rss "$MEM_RUST_PID" "$MEM_RUST")
+
+python3 - "$OURS_JSON" "$RUST_JSON" "$ECHO_JSON" "$OURS_RSS" "$RUST_RSS" "$OURS_REG" "$RUST_REG" "$OURS_MIX" "$RUST_MIX" "$OURS_MEM" "$RUST_MEM" <<'PY'
 import json, sys
 ours, rust, echo = (json.loads(a) for a in sys.argv[1:4])
 ours_rss, rust_rss = int(sys.argv[4]), int(sys.argv[5])
@@ -128,4 +156,11 @@ for name, m in (("namesrv (ours)", ours_mix), ("rocketmq-namesrv 1.0", rust_mix)
     idle, busy, reg = m["route-idle"], m["route-churn"], m["register-churn"]
     print(f"{name:<24}{idle['p99_ms']:>10.3f}{busy['p99_ms']:>10.3f}{busy['p99_ms']/max(idle['p99_ms'],1e-9):>6.2f}x"
           f"{busy['per_sec']:>13.0f}{reg['per_sec']:>7.1f}")
+print()
+(ours_idle, ours_loaded), (rust_idle, rust_loaded) = (map(int, a.split()) for a in sys.argv[10:12])
+entries = 100 * 10_000
+print(f"{'1M queue entries':<24}{'idle MiB':>10}{'loaded MiB':>12}{'B/entry':>9}")
+for name, idle, loaded in (("namesrv (ours)", ours_idle, ours_loaded), ("rocketmq-namesrv 1.0", rust_idle, rust_loaded)):
+    print(f"{name:<24}{idle/1024:>10.1f}{loaded/1024:>12.1f}{loaded*1024/entries:>9.0f}")
+print(f"rocketmq-namesrv / ours: {rust_loaded/max(ours_loaded,1):.2f}x the resident memory (B/entry: whole RSS / 1M)")
 PY
