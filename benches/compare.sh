@@ -34,13 +34,21 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 OURS=$(free_port); RUST=$(free_port); ECHO=$(free_port); BROKER=$(free_port)
 
-target/release/namesrv -D listenPort="$OURS" -D bindAddress=127.0.0.1 \
-  -D kvConfigPath="$work/kv.json" -D configStorePath="$work/store.properties" >"$work/ours.log" 2>&1 &
-pids+=($!); OURS_PID=$!
-mkdir -p "$work/rhome"
-ROCKETMQ_HOME="$work/rhome" RUST_LOG=warn "$RUST_NS_BIN" --listenPort "$RUST" --bindAddress 127.0.0.1 \
-  --kvConfigPath "$work/rkv.json" >"$work/rust.log" 2>&1 &
-pids+=($!); RUST_PID=$!
+# start_ours/start_rust PORT TAG: a NameServer with its files under $work/TAG; sets STARTED_PID.
+start_ours() {
+  mkdir -p "$work/$2"
+  target/release/namesrv -D listenPort="$1" -D bindAddress=127.0.0.1 \
+    -D kvConfigPath="$work/$2/kv.json" -D configStorePath="$work/$2/store.properties" >"$work/$2.log" 2>&1 &
+  STARTED_PID=$!; pids+=("$STARTED_PID")
+}
+start_rust() {
+  mkdir -p "$work/$2"
+  ROCKETMQ_HOME="$work/$2" RUST_LOG=warn "$RUST_NS_BIN" --listenPort "$1" --bindAddress 127.0.0.1 \
+    --kvConfigPath "$work/$2/kv.json" >"$work/$2.log" 2>&1 &
+  STARTED_PID=$!; pids+=("$STARTED_PID")
+}
+start_ours "$OURS" ours; OURS_PID=$STARTED_PID
+start_rust "$RUST" rust; RUST_PID=$STARTED_PID
 sleep 1
 
 mkdir -p "$work/bhome/conf" "$work/store"
@@ -110,13 +118,8 @@ OURS_MIX=$(mixed "$OURS"); RUST_MIX=$(mixed "$RUST")
 # (topic, broker) queue entries each, held alive by namesrv-bench setup.
 echo "memory: 100 brokers x 10,000 topics registered on a fresh server of each kind" >&2
 MEM_OURS=$(free_port); MEM_RUST=$(free_port)
-target/release/namesrv -D listenPort="$MEM_OURS" -D bindAddress=127.0.0.1 \
-  -D kvConfigPath="$work/kv2.json" -D configStorePath="$work/store2.properties" >"$work/ours2.log" 2>&1 &
-pids+=($!); MEM_OURS_PID=$!
-mkdir -p "$work/rhome2"
-ROCKETMQ_HOME="$work/rhome2" RUST_LOG=warn "$RUST_NS_BIN" --listenPort "$MEM_RUST" --bindAddress 127.0.0.1 \
-  --kvConfigPath "$work/rkv2.json" >"$work/rust2.log" 2>&1 &
-pids+=($!); MEM_RUST_PID=$!
+start_ours "$MEM_OURS" ours-mem; MEM_OURS_PID=$STARTED_PID
+start_rust "$MEM_RUST" rust-mem; MEM_RUST_PID=$STARTED_PID
 sleep 1
 loaded_rss() { # pid port -> "idle_kib loaded_kib"
   local before; before=$(rss "$1")
