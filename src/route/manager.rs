@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use parking_lot::RwLock;
+use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 use serde_json::Value;
 
 use super::model::{
@@ -173,14 +173,20 @@ impl RouteInfoManager {
         opts: RouteOptions,
         now_ms: i64,
     ) -> Result<RegisterResult, RegisterRefused> {
-        let mut t = self.tables.write();
+        // Comparing a 10,000-topic table with ours is the bulk of the work.
+        // It runs under an upgradable read (lookups go on; no other writer
+        // can slip in before the upgrade), so the write lock only covers the
+        // topics that actually change.
+        let t = self.tables.upgradable_read();
+        let current = current_queue_perms(&t, &reg);
+        let mut t = RwLockUpgradableReadGuard::upgrade(t);
         let live_key = BrokerAddrInfo::new(&reg.cluster_name, &reg.broker_addr);
         // Broker-wide parts of route answers, to tell afterwards whether
         // they changed (a few addresses: cheap to copy).
         let broker_before = t.broker_addr.get(reg.broker_name.as_str()).cloned();
         let filters_before = t.filter_server.get(&live_key).cloned();
         let name = reg.broker_name.clone();
-        let result = register_locked(&mut t, reg, opts, now_ms);
+        let result = register_locked(&mut t, reg, &current, opts, now_ms);
         if t.broker_addr.get(name.as_str()) != broker_before.as_ref()
             || t.filter_server.get(&live_key) != filters_before.as_ref()
         {
@@ -191,9 +197,32 @@ impl RouteInfoManager {
     }
 }
 
+/// For each topic of the registration, the perm of the broker's current
+/// queue data when everything else in it already matches the registration
+/// (so writing it again with that perm would change nothing).
+fn current_queue_perms(t: &Tables, reg: &BrokerRegistration) -> Vec<Option<i32>> {
+    reg.wrapper
+        .topic_configs
+        .iter()
+        .map(|tc| {
+            let queues = t.topic_queue.get(tc.topic_name.as_str())?;
+            let i = queues
+                .binary_search_by(|q| (*q.broker_name).cmp(reg.broker_name.as_str()))
+                .ok()?;
+            let q = &queues[i];
+            (q.read_queue_nums == tc.read_queue_nums
+                && q.write_queue_nums == tc.write_queue_nums
+                && q.topic_sys_flag == tc.topic_sys_flag)
+                .then_some(q.perm)
+        })
+        .collect()
+}
+
+/// `current` is [`current_queue_perms`] of `reg`, taken with no writer in between.
 fn register_locked(
     t: &mut Tables,
     reg: BrokerRegistration,
+    current: &[Option<i32>],
     opts: RouteOptions,
     now_ms: i64,
 ) -> Result<RegisterResult, RegisterRefused> {
@@ -305,22 +334,23 @@ fn register_locked(
                 !queues.is_empty()
             });
         }
-        for tc in &reg.wrapper.topic_configs {
-            // Short-circuits: an unchanged re-registration only checks presence.
-            let apply = register_first
-                || version_changed
-                || !t
-                    .topic_queue
+        for (tc, current) in reg.wrapper.topic_configs.iter().zip(current) {
+            // Java rewrites every topic of a new or changed registration and
+            // adds missing ones otherwise; a topic whose queue data already
+            // equals what would be written is left alone either way.
+            let present = current.is_some()
+                || t.topic_queue
                     .get(&tc.topic_name)
                     .is_some_and(|qs| qs.iter().any(|q| q.broker_name == name));
-            if apply {
-                let mut perm = tc.perm;
-                if is_prime_slave && acting_master {
-                    perm &= !PERM_WRITE;
-                }
-                if upsert_queue_data(&mut t.topic_queue, &name, tc, perm) {
-                    result.changed_topics.push(tc.topic_name.clone());
-                }
+            if !(register_first || version_changed || !present) {
+                continue;
+            }
+            let mut perm = tc.perm;
+            if is_prime_slave && acting_master {
+                perm &= !PERM_WRITE;
+            }
+            if *current != Some(perm) && upsert_queue_data(&mut t.topic_queue, &name, tc, perm) {
+                result.changed_topics.push(tc.topic_name.clone());
             }
         }
         if version_changed || register_first {

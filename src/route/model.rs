@@ -124,6 +124,31 @@ pub struct TopicConfigWrapper {
     pub topic_queue_mapping_info: BTreeMap<String, Value>,
 }
 
+impl TopicConfigWrapper {
+    /// Keeps the last config of each topic name, as the Java broker's and
+    /// NameServer's topic maps do when a body names a topic twice.
+    pub fn keep_last_of_each_topic(&mut self) {
+        let mut seen = std::collections::HashSet::with_capacity(self.topic_configs.len());
+        let unique = self
+            .topic_configs
+            .iter()
+            .rev()
+            .filter(|tc| seen.insert(tc.topic_name.as_str()))
+            .count();
+        if unique == self.topic_configs.len() {
+            return;
+        }
+        let mut seen = std::collections::HashSet::with_capacity(unique);
+        let mut kept: Vec<TopicConfig> = std::mem::take(&mut self.topic_configs)
+            .into_iter()
+            .rev()
+            .filter(|tc| seen.insert(tc.topic_name.clone()))
+            .collect();
+        kept.reverse();
+        self.topic_configs = kept;
+    }
+}
+
 /// One broker group's queues for one topic. The broker name is shared
 /// (interned) across every topic of that broker.
 #[derive(Debug, Clone, PartialEq, Eq)]

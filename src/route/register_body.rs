@@ -47,7 +47,19 @@ fn shape(field: &str, reason: impl ToString) -> RegisterBodyError {
 }
 
 /// Decodes a body as the Java NameServer does for a broker of `version`.
+/// Each topic appears once in the result (the last config of a name wins).
 pub fn decode(
+    body: &[u8],
+    compressed: bool,
+    version: i32,
+    inflate_limit: usize,
+) -> Result<RegisterBrokerBody, RegisterBodyError> {
+    let mut decoded = decode_form(body, compressed, version, inflate_limit)?;
+    decoded.wrapper.keep_last_of_each_topic();
+    Ok(decoded)
+}
+
+fn decode_form(
     body: &[u8],
     compressed: bool,
     version: i32,
@@ -487,6 +499,29 @@ mod tests {
         let body = decode(&encode_compressed(&dv, &[t.clone()]), true, 479, 1 << 20).unwrap();
         assert_eq!(body.wrapper.data_version, dv);
         assert_eq!(body.wrapper.topic_configs, vec![t]);
+    }
+
+    #[test]
+    fn a_topic_named_twice_keeps_its_last_config() {
+        let topic = |name: &str, queues: i32| TopicConfig {
+            topic_name: name.into(),
+            read_queue_nums: queues,
+            write_queue_nums: queues,
+            perm: 6,
+            ..TopicConfig::default()
+        };
+        let dv = DataVersion::default();
+        let sent = [topic("A", 1), topic("B", 2), topic("A", 3)];
+        let body = decode(&encode_compressed(&dv, &sent), true, 479, 1 << 20).unwrap();
+        assert_eq!(
+            body.wrapper.topic_configs,
+            vec![topic("B", 2), topic("A", 3)]
+        );
+
+        let json = r#"{"topicConfigSerializeWrapper":{"topicConfigTable":{"A":{"readQueueNums":1},"A":{"readQueueNums":5}}}}"#;
+        let body = decode(json.as_bytes(), false, 479, 1 << 20).unwrap();
+        assert_eq!(body.wrapper.topic_configs.len(), 1);
+        assert_eq!(body.wrapper.topic_configs[0].read_queue_nums, 5);
     }
 
     #[test]

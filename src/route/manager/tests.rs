@@ -114,6 +114,17 @@ fn registration_reports_what_it_changed_for_the_route_cache() {
     assert_eq!(r.changed_topics, vec!["T2", "T3"]);
     assert_eq!(m.generation(), g1);
 
+    // Only the perm of one topic changes, under a new data version.
+    let mut changed = topics(&["T1", "T2", "T3"], 6);
+    changed[1].write_queue_nums = 8;
+    changed[2].perm = 4;
+    let r = m
+        .register_broker(reg("a", 0, "10.0.0.1:1", 4, changed), opts(), 3)
+        .unwrap();
+    assert_eq!(r.changed_topics, vec!["T3"]);
+    assert_eq!(perm_of(&m, "T3", "a"), Some(4));
+    assert_eq!(perm_of(&m, "T1", "a"), Some(6));
+
     // A slave joining changes the broker's addresses: every topic of it.
     m.register_broker(
         reg("a", 1, "10.0.0.2:1", 3, topics(&["T1", "T2"], 6)),
