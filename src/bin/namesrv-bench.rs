@@ -501,28 +501,23 @@ async fn run_mixed(route: &RouteArgs, register: &RegisterArgs) {
 }
 
 async fn run_setup(args: &SetupArgs) -> std::io::Result<()> {
+    /// One registration of setup broker `b`, answered SUCCESS.
+    async fn register(conn: &mut Conn, b: usize, body: &Bytes, opaque: i32) -> std::io::Result<()> {
+        let req = register_request(BrokerSet::Setup, b, body.clone(), false, opaque);
+        conn.send(req).await.map_err(std::io::Error::other)?;
+        match conn.next().await {
+            Some(Ok(resp)) if resp.code == 0 => Ok(()),
+            other => Err(std::io::Error::other(format!(
+                "registration of broker {b} failed: {:?}",
+                other.map(|r| r.map(|c| c.remark))
+            ))),
+        }
+    }
     let mut conns = Vec::new();
     for b in 0..args.brokers {
         let mut conn = connect(args.addr).await?;
         let body: Bytes = register_body(&args.topic_prefix, args.topics_per_broker, 1).into();
-        conn.send(register_request(
-            BrokerSet::Setup,
-            b,
-            body.clone(),
-            false,
-            1,
-        ))
-        .await
-        .map_err(std::io::Error::other)?;
-        match conn.next().await {
-            Some(Ok(resp)) if resp.code == 0 => {}
-            other => {
-                return Err(std::io::Error::other(format!(
-                    "registration failed: {:?}",
-                    other.map(|r| r.map(|c| c.remark))
-                )))
-            }
-        }
+        register(&mut conn, b, &body, 1).await?;
         conns.push((conn, body));
     }
     println!(
@@ -532,16 +527,7 @@ async fn run_setup(args: &SetupArgs) -> std::io::Result<()> {
     loop {
         tokio::time::sleep(Duration::from_secs(args.period.max(1))).await;
         for (b, (conn, body)) in conns.iter_mut().enumerate() {
-            conn.send(register_request(
-                BrokerSet::Setup,
-                b,
-                body.clone(),
-                false,
-                2,
-            ))
-            .await
-            .map_err(std::io::Error::other)?;
-            let _ = conn.next().await;
+            register(conn, b, body, 2).await?;
         }
     }
 }

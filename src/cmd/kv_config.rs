@@ -8,9 +8,23 @@ use crate::kvconfig::kv_table_json;
 use crate::remoting::{RemotingCommand, ResponseCode};
 use crate::shared::Shared;
 
-pub struct PutKvConfig {
+/// The `namespace` and `key` header fields every single-entry request names.
+struct KvKey {
     namespace: String,
     key: String,
+}
+
+impl KvKey {
+    fn parse(h: &Header<'_>) -> Result<Self, CmdError> {
+        Ok(KvKey {
+            namespace: h.required_string("namespace")?,
+            key: h.required_string("key")?,
+        })
+    }
+}
+
+pub struct PutKvConfig {
+    at: KvKey,
     value: String,
 }
 
@@ -18,8 +32,7 @@ impl PutKvConfig {
     pub fn parse(req: &RemotingCommand) -> Result<Self, CmdError> {
         let h = Header(&req.ext_fields);
         Ok(PutKvConfig {
-            namespace: h.required_string("namespace")?,
-            key: h.required_string("key")?,
+            at: KvKey::parse(&h)?,
             value: h.required_string("value")?,
         })
     }
@@ -31,53 +44,38 @@ impl PutKvConfig {
         req: &RemotingCommand,
     ) -> Result<RemotingCommand, CmdError> {
         let kv = shared.clone();
-        super::blocking(move || kv.kv.put(&self.namespace, &self.key, &self.value)).await?;
+        let PutKvConfig { at, value } = self;
+        super::blocking(move || kv.kv.put(&at.namespace, &at.key, &value)).await?;
         Ok(req.response(ResponseCode::SUCCESS, None))
     }
 }
 
-pub struct GetKvConfig {
-    namespace: String,
-    key: String,
-}
+pub struct GetKvConfig(KvKey);
 
 impl GetKvConfig {
     pub fn parse(req: &RemotingCommand) -> Result<Self, CmdError> {
-        let h = Header(&req.ext_fields);
-        Ok(GetKvConfig {
-            namespace: h.required_string("namespace")?,
-            key: h.required_string("key")?,
-        })
+        KvKey::parse(&Header(&req.ext_fields)).map(GetKvConfig)
     }
 
     pub fn apply(self, shared: &Shared, req: &RemotingCommand) -> RemotingCommand {
-        match shared.kv.get(&self.namespace, &self.key) {
+        let KvKey { namespace, key } = self.0;
+        match shared.kv.get(&namespace, &key) {
             Some(value) => req
                 .response(ResponseCode::SUCCESS, None)
                 .with_ext("value", value),
             None => req.response(
                 ResponseCode::QUERY_NOT_FOUND,
-                Some(format!(
-                    "No config item, Namespace: {} Key: {}",
-                    self.namespace, self.key
-                )),
+                Some(format!("No config item, Namespace: {namespace} Key: {key}")),
             ),
         }
     }
 }
 
-pub struct DeleteKvConfig {
-    namespace: String,
-    key: String,
-}
+pub struct DeleteKvConfig(KvKey);
 
 impl DeleteKvConfig {
     pub fn parse(req: &RemotingCommand) -> Result<Self, CmdError> {
-        let h = Header(&req.ext_fields);
-        Ok(DeleteKvConfig {
-            namespace: h.required_string("namespace")?,
-            key: h.required_string("key")?,
-        })
+        KvKey::parse(&Header(&req.ext_fields)).map(DeleteKvConfig)
     }
 
     pub async fn apply(
@@ -86,7 +84,8 @@ impl DeleteKvConfig {
         req: &RemotingCommand,
     ) -> Result<RemotingCommand, CmdError> {
         let kv = shared.clone();
-        super::blocking(move || kv.kv.delete(&self.namespace, &self.key)).await?;
+        let KvKey { namespace, key } = self.0;
+        super::blocking(move || kv.kv.delete(&namespace, &key)).await?;
         Ok(req.response(ResponseCode::SUCCESS, None))
     }
 }
