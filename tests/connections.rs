@@ -46,6 +46,8 @@ fn client_that_never_reads_is_cut_off_without_hurting_others() {
         flood.extend_from_slice(&namesrv::remoting::codec::encode_frame(&r));
     }
     let addr = server.addr;
+    let pid = server.child.id();
+    let rss_before = rss_kib(pid);
     let writer = std::thread::spawn(move || {
         use std::io::Write;
         let mut s = std::net::TcpStream::connect(addr).unwrap();
@@ -53,10 +55,22 @@ fn client_that_never_reads_is_cut_off_without_hurting_others() {
         let result = s.write_all(&flood);
         (s, result.is_err())
     });
-    // Meanwhile the server keeps serving others.
+    // Meanwhile the server keeps serving others, and what it holds for the
+    // non-reader stays bounded (its ~30 MB of answers are never all buffered).
+    let mut rss_peak = rss_before;
     for _ in 0..50 {
         assert_eq!(server.client().call(request(106, &[])).code, 0);
+        rss_peak = rss_peak.max(rss_kib(pid));
     }
+    while !writer.is_finished() {
+        rss_peak = rss_peak.max(rss_kib(pid));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    eprintln!("non-reader: server RSS {rss_before} KiB, peak {rss_peak} KiB");
+    assert!(
+        rss_peak < rss_before + 8 * 1024,
+        "server buffered for a non-reader: RSS {rss_before} KiB -> {rss_peak} KiB"
+    );
     let (mut s, write_failed) = writer.join().unwrap();
     // Either the write was refused, or reading now ends in a close: the
     // server stopped serving the non-reader.
