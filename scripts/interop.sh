@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Interop tests against real peers: the rocketmq-rust broker (a process) with
-# our namesrv, the rocketmq-rust client (linked into tests/interop) and the
-# ali-ons Node.js client (tests/interop-node).
+# our namesrv, the rocketmq-rust client (linked into tests/interop), the
+# ali-ons Node.js client (tests/interop-node) and the C++ client through its
+# Python binding (tests/interop-python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,16 @@ export ROCKETMQ_NAMESRV_BIN="${bins[1]}"
 
 cargo build --release --bin namesrv
 export NAMESRV_BIN="$PWD/target/release/namesrv"
+
+# The C++ client (rocketmq-client-cpp 2.0) ships inside this wheel of the
+# Python client; a venv in the cache keeps it off the system Python.
+PYENV="$CACHE/python-rocketmq-client-0.5.0rc2"
+if [ ! -x "$PYENV/bin/python" ] || ! "$PYENV/bin/python" -c 'import rocketmq.client' 2>/dev/null; then
+  rm -rf "$PYENV"
+  python3 -m venv "$PYENV"
+  "$PYENV/bin/pip" install --quiet --disable-pip-version-check 'rocketmq-client-python==0.5.0rc2'
+fi
+export CPP_CLIENT_PYTHON="$PYENV/bin/python"
 
 if [ ! -d tests/interop-node/node_modules ]; then
   (cd tests/interop-node && npm ci --no-audit --no-fund)
