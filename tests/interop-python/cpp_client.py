@@ -12,8 +12,10 @@ connection it keeps open and listens on the address it registered, answering
 SEND_MESSAGE like a broker would. The C++ producer then finds the topic's
 route through namesrv only, and must spread its sends over exactly the queues
 that route names (4 write queues on broker-a, 2 on broker-b): every send
-reaching a queue that exists proves the route was read right. Exits non-zero
-on any mismatch.
+reaching a queue that exists proves the route was read right. Then a C++
+push consumer must pull from exactly the read queues of the same route (3 on
+broker-a, 2 on broker-b: read and write counts differ on purpose). Exits
+non-zero on any mismatch.
 
 Environment: NAMESRV_ADDR (host:port of the namesrv under test).
 """
@@ -26,19 +28,30 @@ import struct
 import sys
 import threading
 
-from rocketmq.client import Message, Producer, SendStatus
+import time
+
+from rocketmq.client import ConsumeStatus, Message, Producer, PushConsumer, SendStatus
 
 NAMESRV = os.environ["NAMESRV_ADDR"]
 TOPIC = "CppInteropTopic"
 CLUSTER = "CppCluster"
-# broker name -> write queues of TOPIC
+# broker name -> write queues and read queues of TOPIC
 QUEUES = {"cpp-broker-a": 4, "cpp-broker-b": 2}
+READ_QUEUES = {"cpp-broker-a": 3, "cpp-broker-b": 2}
 SENDS = 18
 
-REGISTER_BROKER = 103
 SEND_MESSAGE = 10
+PULL_MESSAGE = 11
+QUERY_CONSUMER_OFFSET = 14
+HEART_BEAT = 34
+GET_CONSUMER_LIST_BY_GROUP = 38
+REGISTER_BROKER = 103
 SEND_MESSAGE_V2 = 310
+PULL_NOT_FOUND = 19
 RPC_ONEWAY = 2
+# A pull with nothing to return is answered after this, as a broker's long
+# polling would, so the consumer does not spin.
+PULL_HOLD_S = 0.2
 
 
 def encode(header, body=b""):
@@ -72,6 +85,8 @@ class PlayedBroker:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.addr = "127.0.0.1:%d" % self.listener.getsockname()[1]
         self.sends = []  # (topic, queue id, queue offset)
+        self.pulls = set()  # (topic, queue id)
+        self.client_ids = set()  # from heartbeats, for GET_CONSUMER_LIST_BY_GROUP
         self.offsets = itertools.count(1000)
         self.lock = threading.Lock()
         threading.Thread(target=self.accept, daemon=True).start()
@@ -82,12 +97,41 @@ class PlayedBroker:
             threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
 
     def serve(self, conn):
+        send_lock = threading.Lock()
+
+        def reply(answer, body=b""):
+            with send_lock:
+                conn.sendall(encode(answer, body))
+
         try:
             while True:
-                header, _body = read_frame(conn)
+                header, body = read_frame(conn)
                 ext = header.get("extFields") or {}
                 answer = {"code": 0, "flag": 1, "language": "JAVA", "opaque": header["opaque"], "version": 401}
-                if header["code"] in (SEND_MESSAGE, SEND_MESSAGE_V2):
+                answer_body = b""
+                code = header["code"]
+                if code == HEART_BEAT:
+                    client = json.loads(body).get("clientID")
+                    with self.lock:
+                        self.client_ids.add(client)
+                elif code == GET_CONSUMER_LIST_BY_GROUP:
+                    with self.lock:
+                        answer_body = json.dumps({"consumerIdList": sorted(self.client_ids)}).encode()
+                elif code == QUERY_CONSUMER_OFFSET:
+                    answer["extFields"] = {"offset": "0"}
+                elif code == PULL_MESSAGE:
+                    with self.lock:
+                        self.pulls.add((ext["topic"], int(ext["queueId"])))
+                    answer["code"] = PULL_NOT_FOUND
+                    answer["extFields"] = {
+                        "nextBeginOffset": "0",
+                        "minOffset": "0",
+                        "maxOffset": "0",
+                        "suggestWhichBrokerId": "0",
+                    }
+                    threading.Timer(PULL_HOLD_S, reply, args=(answer,)).start()
+                    continue
+                elif code in (SEND_MESSAGE, SEND_MESSAGE_V2):
                     # SEND_MESSAGE_V2 abbreviates its fields: b = topic, e = queueId.
                     topic = ext.get("topic", ext.get("b"))
                     queue = int(ext.get("queueId", ext.get("e")))
@@ -100,20 +144,20 @@ class PlayedBroker:
                         "queueOffset": str(offset),
                     }
                 if not header.get("flag", 0) & RPC_ONEWAY:
-                    conn.sendall(encode(answer))
+                    reply(answer, answer_body)
         except (EOFError, OSError):
             conn.close()
 
-    def register(self, namesrv, write_queues):
+    def register(self, namesrv, write_queues, read_queues):
         """REGISTER_BROKER over a connection kept open: closing it would
         make namesrv drop the broker at once."""
         host, port = namesrv.split(":")
         sock = socket.create_connection((host, int(port)), timeout=10)
-        def topic(name, queues):
+        def topic(name, write, read):
             return {
                 "topicName": name,
-                "readQueueNums": queues,
-                "writeQueueNums": queues,
+                "readQueueNums": read,
+                "writeQueueNums": write,
                 "perm": 6,
                 "topicFilterType": "SINGLE_TAG",
                 "topicSysFlag": 0,
@@ -122,7 +166,7 @@ class PlayedBroker:
 
         # A broker's first registration carries its whole table; a table of
         # one topic is refused (Java: single-topic registrations are updates).
-        table = {TOPIC: topic(TOPIC, write_queues), self.name: topic(self.name, 1)}
+        table = {TOPIC: topic(TOPIC, write_queues, read_queues), self.name: topic(self.name, 1, 1)}
         body = {
             "topicConfigSerializeWrapper": {
                 "dataVersion": {"counter": 1, "stateVersion": 0, "timestamp": 1},
@@ -155,7 +199,7 @@ class PlayedBroker:
 def main():
     brokers = {name: PlayedBroker(name) for name in QUEUES}
     for name, broker in brokers.items():
-        broker.register(NAMESRV, QUEUES[name])
+        broker.register(NAMESRV, QUEUES[name], READ_QUEUES[name])
         print("%s registered with namesrv %s as %s" % (name, NAMESRV, broker.addr))
 
     producer = Producer("cpp_interop_group", timeout=5000)
@@ -185,6 +229,33 @@ def main():
     assert used == expected, "queues used %s, route names %s" % (sorted(used), sorted(expected))
     assert sorted(offsets) == sorted(off for _, _, off in served), "send results do not match what the brokers answered"
     print("C++ client: %d sends SEND_OK over the %d queues of the route from namesrv" % (SENDS, len(expected)))
+
+    consume(brokers)
+
+
+def consume(brokers):
+    """A push consumer rebalances over the route's read queues and pulls each."""
+    expected = {(n, q) for n, count in READ_QUEUES.items() for q in range(count)}
+
+    def pulled():
+        return {(name, q) for name, b in brokers.items() for (t, q) in b.pulls if t == TOPIC}
+
+    consumer = PushConsumer("cpp_interop_consumer")
+    consumer.set_namesrv_addr(NAMESRV)
+    consumer.subscribe(TOPIC, lambda _msg: ConsumeStatus.CONSUME_SUCCESS)
+    consumer.start()
+    try:
+        deadline = time.monotonic() + 30
+        while pulled() != expected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # A moment more, so a pull from a queue the route does not name would show.
+        time.sleep(2 * PULL_HOLD_S)
+    finally:
+        consumer.shutdown()
+    got = pulled()
+    print("C++ consumer pulls by (broker, queue): %s" % sorted(got))
+    assert got == expected, "queues pulled %s, route names read queues %s" % (sorted(got), sorted(expected))
+    print("C++ client: consumer pulled from the %d read queues of the route from namesrv" % len(expected))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 //! The C++ RocketMQ client (rocketmq-client-cpp 2.0, through the
 //! rocketmq-client-python 0.5.0rc2 wheel that bundles it) routes through
 //! namesrv: `tests/interop-python/cpp_client.py` registers two brokers it
-//! plays, and the C++ producer must spread SEND_OK sends over exactly the
-//! queues of the route namesrv gave it (fastjson form, numeric keys). When the
-//! script exits its registration connections close, and namesrv drops both
-//! brokers at once.
+//! plays, the C++ producer must spread SEND_OK sends over exactly the write
+//! queues of the route namesrv gave it (fastjson form, numeric keys), and a
+//! C++ push consumer must pull from exactly its read queues. When the script
+//! exits its registration connections close, and namesrv drops both brokers
+//! at once.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -21,7 +22,7 @@ fn python() -> PathBuf {
 }
 
 #[test]
-fn cpp_producer_sends_over_the_queues_of_the_route_from_namesrv() {
+fn cpp_producer_and_consumer_use_the_queues_of_the_route_from_namesrv() {
     let dir = tempfile::tempdir().unwrap();
     let namesrv = Namesrv::start(&dir.path().join("namesrv"), &[]);
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../interop-python/cpp_client.py");
@@ -41,7 +42,9 @@ fn cpp_producer_sends_over_the_queues_of_the_route_from_namesrv() {
         String::from_utf8_lossy(&out.stderr),
         cpp_logs(&home)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("sends SEND_OK over the 6 queues"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("sends SEND_OK over the 6 queues"));
+    assert!(stdout.contains("consumer pulled from the 5 read queues"));
 
     // The played brokers' connections closed with the script.
     let ns = namesrv.addr;
