@@ -97,7 +97,7 @@ fn catalogue() -> Vec<(&'static str, Vec<u8>, Outcome)> {
         ("unknown serialize type", frame(7, br#"{"code":105}"#, b""), Closed),
         ("JSON header not JSON", frame(0, b"not json at all", b""), Closed),
         ("JSON header not an object", frame(0, b"[1,2,3]", b""), Closed),
-        ("JSON header without code", frame(0, br#"{"opaque":1,"flag":0}"#, b""), Closed),
+        ("JSON header without code (request 0, as Java reads it)", frame(0, br#"{"opaque":77,"flag":0}"#, b""), Error(3, "request type 0 not supported")),
         ("JSON header code of wrong type", frame(0, br#"{"code":[105]}"#, b""), Closed),
         ("JSON header extFields of wrong type", frame(0, br#"{"code":105,"extFields":[1]}"#, b""), Closed),
         ("JSON header invalid UTF-8", frame(0, b"{\"code\":105,\"remark\":\"\xff\xfe\"}", b""), Closed),

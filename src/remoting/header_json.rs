@@ -16,8 +16,6 @@ pub enum JsonHeaderError {
     Syntax(#[from] json_read::JsonReadError),
     #[error("JSON header is not an object")]
     NotAnObject,
-    #[error("JSON header has no `code`")]
-    MissingCode,
     #[error("JSON header field `{0}` has the wrong type")]
     WrongType(&'static str),
 }
@@ -27,8 +25,10 @@ pub fn decode(bytes: &[u8]) -> Result<RemotingCommand, JsonHeaderError> {
     let Value::Object(map) = value else {
         return Err(JsonHeaderError::NotAnObject);
     };
+    // fastjson leaves a missing int at 0, so Java answers a header without
+    // `code` as request 0: REQUEST_CODE_NOT_SUPPORTED. So do we.
     let code = match map.get("code") {
-        None | Some(Value::Null) => return Err(JsonHeaderError::MissingCode),
+        None | Some(Value::Null) => 0,
         Some(v) => int_field(v, "code")?,
     };
     let language = match map.get("language") {
