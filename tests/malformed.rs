@@ -34,7 +34,7 @@ fn binary_header(remark_len: i32, remark: &[u8], ext_len: i32, ext: &[u8]) -> Ve
     h.put_i16(105);
     h.put_u8(0);
     h.put_i16(479);
-    h.put_i32(1);
+    h.put_i32(77);
     h.put_i32(0);
     h.put_i32(remark_len);
     h.put_slice(remark);
@@ -83,6 +83,10 @@ fn catalogue() -> Vec<(&'static str, Vec<u8>, Outcome)> {
     ext_bad_utf8.put_slice(b"topic");
     ext_bad_utf8.put_i32(2);
     ext_bad_utf8.put_slice(&[0xff, 0xfe]);
+    let mut ext_empty_topic = Vec::new();
+    ext_empty_topic.put_i16(5);
+    ext_empty_topic.put_slice(b"topic");
+    ext_empty_topic.put_i32(0);
     let long_topic = "T".repeat(200);
     vec![
         ("total length 0", 0i32.to_be_bytes().to_vec(), Closed),
@@ -100,14 +104,17 @@ fn catalogue() -> Vec<(&'static str, Vec<u8>, Outcome)> {
         ("JSON header without code (request 0, as Java reads it)", frame(0, br#"{"opaque":77,"flag":0}"#, b""), Error(3, "request type 0 not supported")),
         ("JSON header code of wrong type", frame(0, br#"{"code":[105]}"#, b""), Closed),
         ("JSON header extFields of wrong type", frame(0, br#"{"code":105,"extFields":[1]}"#, b""), Closed),
-        ("JSON header invalid UTF-8", frame(0, b"{\"code\":105,\"remark\":\"\xff\xfe\"}", b""), Closed),
+        // Java decodes header strings as `new String(bytes, UTF_8)`: bad bytes become U+FFFD.
+        ("JSON header invalid UTF-8", frame(0, b"{\"code\":105,\"opaque\":77,\"remark\":\"\xff\xfe\"}", b""), Error(1, "<topic>")),
         ("JSON header nested 100000 deep", frame(0, &[b'['; 100_000], b""), Closed),
         ("ROCKETMQ header truncated", frame(1, &[0, 105, 0], b""), Closed),
         ("ROCKETMQ remark length past the end", frame(1, &binary_header(1000, b"abc", 0, b""), b""), Closed),
         ("ROCKETMQ huge extFields length", frame(1, &binary_header(0, b"", i32::MAX, b""), b""), Closed),
-        ("ROCKETMQ negative extFields length", frame(1, &binary_header(0, b"", -5, b""), b""), Closed),
+        // Java reads extFields only for a positive length: none here.
+        ("ROCKETMQ negative extFields length", frame(1, &binary_header(0, b"", -5, b""), b""), Error(1, "<topic>")),
         ("ROCKETMQ key length past the end", frame(1, &binary_header(0, b"", ext_bad_key.len() as i32, &ext_bad_key), b""), Closed),
-        ("ROCKETMQ invalid UTF-8 value", frame(1, &binary_header(0, b"", ext_bad_utf8.len() as i32, &ext_bad_utf8), b""), Closed),
+        ("ROCKETMQ invalid UTF-8 value", frame(1, &binary_header(0, b"", ext_bad_utf8.len() as i32, &ext_bad_utf8), b""), Error(17, "\u{fffd}\u{fffd}")),
+        ("ROCKETMQ empty value (Java: null, so missing)", frame(1, &binary_header(0, b"", ext_empty_topic.len() as i32, &ext_empty_topic), b""), Error(1, "<topic>")),
         ("unknown request code", cmd_bytes(request(31337, &[])), Error(3, "request type 31337 not supported")),
         ("route without topic", cmd_bytes(request(105, &[])), Error(1, "<topic>")),
         ("register without brokerAddr", register_with(&[("brokerAddr", "")], &good_body), Error(1, "<brokerAddr>")),

@@ -348,7 +348,12 @@ mod proptests {
             proptest::collection::vec(any::<u8>(), 0..200),
         )
             .prop_map(
-                |(code, language, version, opaque, flag, remark, ext, binary, body)| {
+                |(code, language, version, opaque, flag, remark, mut ext, binary, body)| {
+                    if binary {
+                        // ROCKETMQ writes "" with length 0, which reads back as
+                        // absent (Java: null); such fields do not round-trip.
+                        ext.retain(|_, v: &mut String| !v.is_empty());
+                    }
                     RemotingCommand {
                         code: code.into(),
                         language,

@@ -2,6 +2,11 @@
 //! code i16, language u8, version i16, opaque i32, flag i32,
 //! remark (i32 length + UTF-8), extFields (i32 length, then repeated
 //! i16 key length + key, i32 value length + value).
+//!
+//! Lenient where Java is: strings are decoded as Java's `new String(bytes,
+//! UTF_8)` does (invalid bytes become U+FFFD), a zero length is an absent
+//! string (so a field with an empty value counts as missing), and an
+//! extFields length of zero or less means no fields.
 
 use bytes::{Buf, BufMut};
 
@@ -17,8 +22,6 @@ pub enum BinaryHeaderError {
         len: i64,
         left: usize,
     },
-    #[error("ROCKETMQ header {0} is not valid UTF-8")]
-    InvalidUtf8(&'static str),
     #[error("ROCKETMQ header has {0} trailing bytes")]
     TrailingBytes(usize),
 }
@@ -35,7 +38,13 @@ pub fn decode(mut buf: &[u8]) -> Result<RemotingCommand, BinaryHeaderError> {
     let opaque = buf.get_i32();
     let flag = buf.get_i32();
     let remark = read_i32_str(&mut buf, "remark")?;
-    let ext_len = read_len_i32(&mut buf, "extFields")?;
+    if buf.remaining() < 4 {
+        return Err(BinaryHeaderError::Truncated("extFields"));
+    }
+    let ext_len = match buf.get_i32() {
+        n if n <= 0 => 0,
+        n => check_len(buf, i64::from(n), "extFields")?,
+    };
     let (mut ext, rest) = buf.split_at(ext_len);
     if !rest.is_empty() {
         return Err(BinaryHeaderError::TrailingBytes(rest.len()));
@@ -48,7 +57,9 @@ pub fn decode(mut buf: &[u8]) -> Result<RemotingCommand, BinaryHeaderError> {
         let key_len = ext.get_i16();
         let key = read_exact_str(&mut ext, i64::from(key_len), "extFields key")?;
         let value = read_i32_str(&mut ext, "extFields value")?;
-        ext_fields.insert(key, value.unwrap_or_default());
+        if let (false, Some(value)) = (key.is_empty(), value) {
+            ext_fields.insert(key, value);
+        }
     }
     Ok(RemotingCommand {
         code,
@@ -98,11 +109,8 @@ fn read_exact_str(
 ) -> Result<String, BinaryHeaderError> {
     let len = check_len(buf, len, what)?;
     let (text, rest) = buf.split_at(len);
-    let text = std::str::from_utf8(text)
-        .map_err(|_| BinaryHeaderError::InvalidUtf8(what))?
-        .to_owned();
     *buf = rest;
-    Ok(text)
+    Ok(String::from_utf8_lossy(text).into_owned())
 }
 
 pub fn encode(cmd: &RemotingCommand, out: &mut Vec<u8>) {
@@ -129,4 +137,42 @@ pub fn encode(cmd: &RemotingCommand, out: &mut Vec<u8>) {
     }
     let ext_len = (out.len() - len_at - 4) as i32;
     out[len_at..len_at + 4].copy_from_slice(&ext_len.to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(ext_len: i32, ext: &[u8]) -> Vec<u8> {
+        let mut h = vec![0, 105, 0, 1, 223, 0, 0, 0, 9, 0, 0, 0, 0];
+        h.extend_from_slice(&[0, 0, 0, 2, 0xff, b'r']); // remark: invalid UTF-8
+        h.extend_from_slice(&ext_len.to_be_bytes());
+        h.extend_from_slice(ext);
+        h
+    }
+
+    #[test]
+    fn decodes_as_leniently_as_java() {
+        let mut ext = Vec::new();
+        for (key, value) in [(&b"topic"[..], &b"T\xfe"[..]), (b"empty", b"")] {
+            ext.put_i16(key.len() as i16);
+            ext.put_slice(key);
+            ext.put_i32(value.len() as i32);
+            ext.put_slice(value);
+        }
+        let cmd = decode(&header(ext.len() as i32, &ext)).unwrap();
+        assert_eq!(cmd.remark.as_deref(), Some("\u{fffd}r"));
+        assert_eq!(
+            cmd.ext_fields.get("topic").map(String::as_str),
+            Some("T\u{fffd}")
+        );
+        assert!(
+            !cmd.ext_fields.contains_key("empty"),
+            "Java reads it as null"
+        );
+
+        let cmd = decode(&header(-7, b"")).unwrap();
+        assert!(cmd.ext_fields.is_empty());
+        assert_eq!(cmd.opaque, 9);
+    }
 }

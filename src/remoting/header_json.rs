@@ -21,7 +21,10 @@ pub enum JsonHeaderError {
 }
 
 pub fn decode(bytes: &[u8]) -> Result<RemotingCommand, JsonHeaderError> {
-    let value = json_read::parse(bytes)?;
+    // fastjson falls back to `new String(bytes, UTF_8)` on invalid UTF-8, so
+    // Java reads such a header with U+FFFD in place of the bad bytes.
+    let text = String::from_utf8_lossy(bytes);
+    let value = json_read::parse(text.as_bytes())?;
     let Value::Object(map) = value else {
         return Err(JsonHeaderError::NotAnObject);
     };
