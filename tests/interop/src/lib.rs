@@ -53,7 +53,7 @@ pub fn free_broker_port() -> u16 {
             .local_addr()
             .unwrap()
             .port();
-        if port < 1030 || port > 65000 {
+        if !(1030..=65000).contains(&port) {
             continue;
         }
         let all_free = [port - 2, port, port + 1]
