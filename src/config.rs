@@ -368,11 +368,22 @@ impl Config {
         Ok(unknown)
     }
 
+    /// Whether UPDATE_NAMESRV_CONFIG may not change `key`: Java always
+    /// refuses these four, whatever `configBlackList` says, and the list
+    /// itself is among them, so it cannot be emptied remotely.
     pub fn is_black_listed(&self, key: &str) -> bool {
-        self.namesrv
-            .config_black_list
-            .split(';')
-            .any(|k| k.trim() == key)
+        const ALWAYS: [&str; 4] = [
+            "configBlackList",
+            "configStorePath",
+            "kvConfigPath",
+            "rocketmqHome",
+        ];
+        ALWAYS.contains(&key)
+            || self
+                .namesrv
+                .config_black_list
+                .split(';')
+                .any(|k| k.trim() == key)
     }
 }
 

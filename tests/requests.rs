@@ -318,6 +318,23 @@ fn kv_entries_and_config_survive_a_restart() {
 }
 
 #[test]
+fn java_black_listed_keys_stay_refused_whatever_config_black_list_says() {
+    let server = Server::start(&[("configBlackList", "listenPort")]);
+    let mut c = server.client();
+    for line in [
+        "rocketmqHome=/x",
+        "kvConfigPath=/tmp/evil.json",
+        "configStorePath=/tmp/evil.properties",
+        "configBlackList=",
+        "listenPort=1",
+    ] {
+        let mut upd = request(318, &[]);
+        upd.body = format!("{line}\n").into_bytes().into();
+        assert_eq!(c.call(upd).code, 16, "{line}");
+    }
+}
+
+#[test]
 fn zone_mode_filters_brokers_of_other_zones() {
     let server = Server::start(&[]);
     let mut c = server.client();
@@ -326,12 +343,12 @@ fn zone_mode_filters_brokers_of_other_zones() {
         ("broker-b", "127.0.0.1:10921", "zone-b"),
     ] {
         let mut req = register_request(name, 0, addr, register_body(1, &["T1", "T2"]));
-        req.ext_fields.insert("zoneName".into(), zone.into());
+        req.ext_fields.insert("__ZONE_NAME".into(), zone.into());
         assert_eq!(c.call(req).code, 0);
     }
     let mut req = route_request("T1");
-    req.ext_fields.insert("zoneMode".into(), "true".into());
-    req.ext_fields.insert("zoneName".into(), "zone-b".into());
+    req.ext_fields.insert("__ZONE_MODE".into(), "true".into());
+    req.ext_fields.insert("__ZONE_NAME".into(), "zone-b".into());
     let v = json(&c.call(req).body);
     assert_eq!(v["brokerDatas"].as_array().unwrap().len(), 1);
     assert_eq!(v["brokerDatas"][0]["zoneName"], "zone-b");

@@ -12,13 +12,18 @@ use crate::shared::Shared;
 /// MQVersion V4_9_4: clients from this version on read standard JSON.
 const V4_9_4: i32 = 401;
 
+/// The extFields Java's clients and brokers add for zone routing
+/// (`MixAll.ZONE_MODE` / `MixAll.ZONE_NAME`).
+pub const ZONE_MODE: &str = "__ZONE_MODE";
+pub const ZONE_NAME: &str = "__ZONE_NAME";
+
 const FAQ_SUFFIX: &str =
     "\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details.";
 
 pub struct GetRouteInfo {
     topic: String,
     standard_json: bool,
-    /// `zoneName` when the client asked for zone mode (`zoneMode=true`).
+    /// The client's zone when it asked for zone mode (`__ZONE_MODE=true`).
     zone: Option<String>,
 }
 
@@ -29,8 +34,8 @@ impl GetRouteInfo {
             topic: h.required_string("topic")?,
             standard_json: req.version >= V4_9_4 || h.bool_or_false("acceptStandardJsonOnly"),
             zone: h
-                .bool_or_false("zoneMode")
-                .then(|| h.optional("zoneName"))
+                .bool_or_false(ZONE_MODE)
+                .then(|| h.optional(ZONE_NAME))
                 .flatten()
                 .filter(|z| !z.trim().is_empty())
                 .map(str::to_string),

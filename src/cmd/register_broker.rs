@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::get_route_info::ZONE_NAME;
 use super::{CmdError, Header, Origin};
 use crate::kvconfig::{kv_table_json, NAMESPACE_ORDER_TOPIC_CONFIG};
 use crate::remoting::{RemotingCommand, ResponseCode};
@@ -63,7 +64,7 @@ impl RegisterBroker {
                 broker_name,
                 broker_id,
                 ha_server_addr,
-                zone_name: req.ext_fields.get("zoneName").cloned(),
+                zone_name: req.ext_fields.get(ZONE_NAME).cloned(),
                 heartbeat_timeout_ms,
                 enable_acting_master,
                 wrapper,
