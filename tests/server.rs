@@ -82,10 +82,58 @@ fn unknown_topic_and_unknown_code_and_missing_field_answer_errors() {
     let resp = c.call(bad);
     assert_eq!(resp.code, 1);
     assert!(resp.remark.unwrap().contains("brokerId"));
+}
 
+/// Java's header decoder logs a missing or unparsable field and leaves it
+/// null; each handler then does what it does with a null.
+#[test]
+fn missing_optional_header_fields_are_treated_as_java_treats_nulls() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
     let resp = c.call(request(105, &[]));
-    assert_eq!(resp.code, 1);
-    assert!(resp.remark.unwrap().contains("<topic>"));
+    assert_eq!(resp.code, 17);
+    assert!(resp.remark.unwrap().contains("for the topic: null"));
+
+    // A broker without an HA address registers.
+    let mut no_ha = register_request("broker-a", 0, ADDR_A, register_body(1, &["T1", "T2"]));
+    no_ha.ext_fields.remove("haServerAddr");
+    no_ha
+        .ext_fields
+        .insert("bodyCrc32".into(), "not-a-number".into());
+    assert_eq!(c.call(no_ha).code, 0);
+    assert_eq!(c.call(route_request("T1")).code, 0);
+
+    for (code, fields, expected) in [
+        (904, &[][..], 0),                    // heartbeat: SUCCESS, refreshes nothing
+        (904, &[("epoch", "x")][..], 0),      // malformed optional field ignored
+        (322, &[][..], 0),                    // data version: changed=true
+        (101, &[("namespace", "n")][..], 22), // KV get without key: not found
+        (102, &[][..], 0),                    // KV delete without key: nothing deleted
+        (219, &[][..], 22),                   // KV list without namespace
+        (104, &[("brokerName", "broker-a")][..], 0), // unregister: nothing removed
+        (205, &[][..], 0),                    // wipe perm of no broker: count 0
+        (216, &[][..], 0),                    // delete no topic
+        (901, &[][..], 0),                    // member group of no broker
+    ] {
+        let resp = c.call(request(code, fields));
+        assert_eq!(
+            resp.code, expected,
+            "code {code} {fields:?}: {:?}",
+            resp.remark
+        );
+    }
+    // None of that touched broker-a.
+    assert_eq!(c.call(route_request("T1")).code, 0);
+    let changed = c.call(request(322, &[]));
+    assert_eq!(
+        changed.ext_fields.get("changed").map(String::as_str),
+        Some("true")
+    );
+    let wiped = c.call(request(205, &[]));
+    assert_eq!(
+        wiped.ext_fields.get("wipeTopicCount").map(String::as_str),
+        Some("0")
+    );
 }
 
 #[test]

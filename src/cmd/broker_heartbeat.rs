@@ -6,30 +6,20 @@ use super::{CmdError, Header};
 use crate::remoting::{RemotingCommand, ResponseCode};
 use crate::shared::Shared;
 
+/// Java reads only the cluster and address (its other fields, even
+/// malformed ones, are ignored) and always answers SUCCESS; a heartbeat
+/// without them refreshes nothing.
 pub struct BrokerHeartbeat {
-    cluster_name: String,
-    broker_addr: String,
+    cluster_name: Option<String>,
+    broker_addr: Option<String>,
 }
 
 impl BrokerHeartbeat {
     pub fn parse(req: &RemotingCommand) -> Result<Self, CmdError> {
         let h = Header(&req.ext_fields);
-        // brokerName is required by Java's header class though unused.
-        h.required("brokerName")?;
-        // Optional numeric fields must still parse, as Java decodes them.
-        for field in [
-            "brokerId",
-            "epoch",
-            "maxOffset",
-            "confirmOffset",
-            "heartbeatTimeoutMills",
-            "electionPriority",
-        ] {
-            h.optional_i64(field)?;
-        }
         Ok(BrokerHeartbeat {
-            cluster_name: h.required_string("clusterName")?,
-            broker_addr: h.required_string("brokerAddr")?,
+            cluster_name: h.optional("clusterName").map(str::to_string),
+            broker_addr: h.optional("brokerAddr").map(str::to_string),
         })
     }
 
@@ -38,11 +28,12 @@ impl BrokerHeartbeat {
         shared: &Arc<Shared>,
         req: &RemotingCommand,
     ) -> Result<RemotingCommand, CmdError> {
-        if !shared
-            .routes
-            .heartbeat(&self.cluster_name, &self.broker_addr, Shared::now_ms())
-        {
-            tracing::debug!(cluster = %self.cluster_name, addr = %self.broker_addr, "heartbeat from unregistered broker");
+        let known = match (&self.cluster_name, &self.broker_addr) {
+            (Some(cluster), Some(addr)) => shared.routes.heartbeat(cluster, addr, Shared::now_ms()),
+            _ => false,
+        };
+        if !known {
+            tracing::debug!(cluster = ?self.cluster_name, addr = ?self.broker_addr, "heartbeat from unregistered broker");
         }
         Ok(req.response(ResponseCode::SUCCESS, None))
     }

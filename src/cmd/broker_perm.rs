@@ -6,24 +6,29 @@ use crate::json_write::{Dialect, JsonWriter};
 use crate::remoting::{RemotingCommand, ResponseCode};
 use crate::shared::Shared;
 
+/// A missing name is echoed as absent (Java's null) and matches no group.
 pub struct GetBrokerMemberGroup {
-    cluster_name: String,
-    broker_name: String,
+    cluster_name: Option<String>,
+    broker_name: Option<String>,
 }
 
 impl GetBrokerMemberGroup {
     pub fn parse(req: &RemotingCommand) -> Result<Self, CmdError> {
         let h = Header(&req.ext_fields);
         Ok(GetBrokerMemberGroup {
-            cluster_name: h.required_string("clusterName")?,
-            broker_name: h.required_string("brokerName")?,
+            cluster_name: h.optional("clusterName").map(str::to_string),
+            broker_name: h.optional("brokerName").map(str::to_string),
         })
     }
 
     /// `{"brokerMemberGroup":{"brokerAddrs":{..},"brokerName":..,"cluster":..}}`,
     /// empty addresses for an unknown group, as Java answers.
     pub fn apply(self, shared: &Shared, req: &RemotingCommand) -> RemotingCommand {
-        let addrs = shared.routes.broker_member_group(&self.broker_name);
+        let addrs = self
+            .broker_name
+            .as_deref()
+            .map(|name| shared.routes.broker_member_group(name))
+            .unwrap_or_default();
         let mut out = Vec::new();
         let mut w = JsonWriter::new(&mut out, Dialect::Fastjson);
         w.begin_object();
@@ -36,8 +41,8 @@ impl GetBrokerMemberGroup {
             w.str(addr);
         }
         w.end_object();
-        w.field_str("brokerName", &self.broker_name);
-        w.field_str("cluster", &self.cluster_name);
+        w.field_opt_str("brokerName", self.broker_name.as_deref());
+        w.field_opt_str("cluster", self.cluster_name.as_deref());
         w.end_object();
         w.end_object();
         req.response(ResponseCode::SUCCESS, None).with_body(out)
@@ -50,31 +55,35 @@ pub enum PermChange {
     Add,
 }
 
+/// Without a broker name nothing matches: Java answers a count of 0.
 pub struct ChangeWritePerm {
-    broker_name: String,
+    broker_name: Option<String>,
     change: PermChange,
 }
 
 impl ChangeWritePerm {
     pub fn parse(req: &RemotingCommand, change: PermChange) -> Result<Self, CmdError> {
         Ok(ChangeWritePerm {
-            broker_name: Header(&req.ext_fields).required_string("brokerName")?,
+            broker_name: Header(&req.ext_fields)
+                .optional("brokerName")
+                .map(str::to_string),
             change,
         })
     }
 
     pub fn apply(self, shared: &Shared, req: &RemotingCommand) -> RemotingCommand {
+        let name = self.broker_name.as_deref();
         let (count, field) = match self.change {
             PermChange::Wipe => (
-                shared.routes.wipe_write_perm(&self.broker_name),
+                name.map_or(0, |n| shared.routes.wipe_write_perm(n)),
                 "wipeTopicCount",
             ),
             PermChange::Add => (
-                shared.routes.add_write_perm(&self.broker_name),
+                name.map_or(0, |n| shared.routes.add_write_perm(n)),
                 "addTopicCount",
             ),
         };
-        tracing::info!(broker = %self.broker_name, count, field, "write perm changed");
+        tracing::info!(broker = ?self.broker_name, count, field, "write perm changed");
         req.response(ResponseCode::SUCCESS, None)
             .with_ext(field, count)
     }

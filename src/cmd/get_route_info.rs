@@ -21,7 +21,8 @@ const FAQ_SUFFIX: &str =
     "\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details.";
 
 pub struct GetRouteInfo {
-    topic: String,
+    /// Absent: Java looks up a null topic and answers TOPIC_NOT_EXIST.
+    topic: Option<String>,
     standard_json: bool,
     /// The client's zone when it asked for zone mode (`__ZONE_MODE=true`).
     zone: Option<String>,
@@ -31,7 +32,7 @@ impl GetRouteInfo {
     pub fn parse(req: &RemotingCommand) -> Result<Self, CmdError> {
         let h = Header(&req.ext_fields);
         Ok(GetRouteInfo {
-            topic: h.required_string("topic")?,
+            topic: h.optional("topic").map(str::to_string),
             standard_json: req.version >= V4_9_4 || h.bool_or_false("acceptStandardJsonOnly"),
             zone: h
                 .bool_or_false(ZONE_MODE)
@@ -63,6 +64,9 @@ impl GetRouteInfo {
                 Some("name server not ready".into()),
             ));
         }
+        let Some(topic) = self.topic.as_deref() else {
+            return Ok(not_found(req, "null"));
+        };
         let dialect = if self.standard_json {
             Dialect::Standard
         } else {
@@ -72,37 +76,35 @@ impl GetRouteInfo {
         let cacheable = self.zone.is_none() && !order_enabled && !acting_master;
         let ticket = if cacheable {
             let generation = shared.routes.generation();
-            match shared.route_cache.get(&self.topic, dialect, generation) {
+            match shared.route_cache.get(topic, dialect, generation) {
                 Ok(body) => return Ok(req.response(ResponseCode::SUCCESS, None).with_body(body)),
                 Err(ticket) => Some(ticket),
             }
         } else {
             None
         };
-        let Some(mut route) = shared
-            .routes
-            .pickup_route(&self.topic, shared.route_options())
-        else {
-            return Ok(req.response(
-                ResponseCode::TOPIC_NOT_EXIST,
-                Some(format!(
-                    "No topic route info in name server for the topic: {}{FAQ_SUFFIX}",
-                    self.topic
-                )),
-            ));
+        let Some(mut route) = shared.routes.pickup_route(topic, shared.route_options()) else {
+            return Ok(not_found(req, topic));
         };
         if let Some(zone) = &self.zone {
             route.retain_zone(zone);
         }
         if order_enabled {
-            route.order_topic_conf = shared.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, &self.topic);
+            route.order_topic_conf = shared.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, topic);
         }
         let body = bytes::Bytes::from(route.to_json(dialect));
         if let Some(ticket) = ticket {
-            shared
-                .route_cache
-                .put(&self.topic, dialect, ticket, body.clone());
+            shared.route_cache.put(topic, dialect, ticket, body.clone());
         }
         Ok(req.response(ResponseCode::SUCCESS, None).with_body(body))
     }
+}
+
+fn not_found(req: &RemotingCommand, topic: &str) -> RemotingCommand {
+    req.response(
+        ResponseCode::TOPIC_NOT_EXIST,
+        Some(format!(
+            "No topic route info in name server for the topic: {topic}{FAQ_SUFFIX}"
+        )),
+    )
 }

@@ -49,6 +49,15 @@ impl<'a> Header<'a> {
     pub fn bool_or_false(&self, field: &'static str) -> bool {
         self.optional_bool(field).unwrap_or(false)
     }
+
+    /// A number Java would leave null when absent or unparsable: its header
+    /// decoder logs a field it cannot parse and carries on without it.
+    pub fn lenient_i64(&self, field: &'static str) -> Option<i64> {
+        self.optional_i64(field).unwrap_or_else(|err| {
+            tracing::debug!(%err, "header field ignored, as Java does");
+            None
+        })
+    }
 }
 
 fn parse_i64(field: &'static str, value: &str) -> Result<i64, HeaderError> {

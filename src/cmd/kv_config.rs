@@ -8,23 +8,37 @@ use crate::kvconfig::kv_table_json;
 use crate::remoting::{RemotingCommand, ResponseCode};
 use crate::shared::Shared;
 
-/// The `namespace` and `key` header fields every single-entry request names.
+/// The `namespace` and `key` of GET and DELETE. Java looks a missing one up
+/// as null, which finds nothing; so do we.
 struct KvKey {
-    namespace: String,
-    key: String,
+    namespace: Option<String>,
+    key: Option<String>,
 }
 
 impl KvKey {
-    fn parse(h: &Header<'_>) -> Result<Self, CmdError> {
-        Ok(KvKey {
-            namespace: h.required_string("namespace")?,
-            key: h.required_string("key")?,
-        })
+    fn parse(req: &RemotingCommand) -> Self {
+        let h = Header(&req.ext_fields);
+        KvKey {
+            namespace: h.optional("namespace").map(str::to_string),
+            key: h.optional("key").map(str::to_string),
+        }
+    }
+
+    fn both(&self) -> Option<(&str, &str)> {
+        Some((self.namespace.as_deref()?, self.key.as_deref()?))
     }
 }
 
+/// Java's text for an absent field in a remark.
+fn or_null(part: &Option<String>) -> &str {
+    part.as_deref().unwrap_or("null")
+}
+
+/// PUT refuses a missing field (Java would store a null that its own file
+/// format then drops).
 pub struct PutKvConfig {
-    at: KvKey,
+    namespace: String,
+    key: String,
     value: String,
 }
 
@@ -32,7 +46,8 @@ impl PutKvConfig {
     pub fn parse(req: &RemotingCommand) -> Result<Self, CmdError> {
         let h = Header(&req.ext_fields);
         Ok(PutKvConfig {
-            at: KvKey::parse(&h)?,
+            namespace: h.required_string("namespace")?,
+            key: h.required_string("key")?,
             value: h.required_string("value")?,
         })
     }
@@ -44,8 +59,7 @@ impl PutKvConfig {
         req: &RemotingCommand,
     ) -> Result<RemotingCommand, CmdError> {
         let kv = shared.clone();
-        let PutKvConfig { at, value } = self;
-        super::blocking(move || kv.kv.put(&at.namespace, &at.key, &value)).await?;
+        super::blocking(move || kv.kv.put(&self.namespace, &self.key, &self.value)).await?;
         Ok(req.response(ResponseCode::SUCCESS, None))
     }
 }
@@ -54,18 +68,22 @@ pub struct GetKvConfig(KvKey);
 
 impl GetKvConfig {
     pub fn parse(req: &RemotingCommand) -> Result<Self, CmdError> {
-        KvKey::parse(&Header(&req.ext_fields)).map(GetKvConfig)
+        Ok(GetKvConfig(KvKey::parse(req)))
     }
 
     pub fn apply(self, shared: &Shared, req: &RemotingCommand) -> RemotingCommand {
-        let KvKey { namespace, key } = self.0;
-        match shared.kv.get(&namespace, &key) {
+        let value = self.0.both().and_then(|(ns, key)| shared.kv.get(ns, key));
+        match value {
             Some(value) => req
                 .response(ResponseCode::SUCCESS, None)
                 .with_ext("value", value),
             None => req.response(
                 ResponseCode::QUERY_NOT_FOUND,
-                Some(format!("No config item, Namespace: {namespace} Key: {key}")),
+                Some(format!(
+                    "No config item, Namespace: {} Key: {}",
+                    or_null(&self.0.namespace),
+                    or_null(&self.0.key)
+                )),
             ),
         }
     }
@@ -75,7 +93,7 @@ pub struct DeleteKvConfig(KvKey);
 
 impl DeleteKvConfig {
     pub fn parse(req: &RemotingCommand) -> Result<Self, CmdError> {
-        KvKey::parse(&Header(&req.ext_fields)).map(DeleteKvConfig)
+        Ok(DeleteKvConfig(KvKey::parse(req)))
     }
 
     pub async fn apply(
@@ -83,32 +101,38 @@ impl DeleteKvConfig {
         shared: &Arc<Shared>,
         req: &RemotingCommand,
     ) -> Result<RemotingCommand, CmdError> {
-        let kv = shared.clone();
-        let KvKey { namespace, key } = self.0;
-        super::blocking(move || kv.kv.delete(&namespace, &key)).await?;
+        if let (Some(namespace), Some(key)) = (self.0.namespace, self.0.key) {
+            let kv = shared.clone();
+            super::blocking(move || kv.kv.delete(&namespace, &key)).await?;
+        }
         Ok(req.response(ResponseCode::SUCCESS, None))
     }
 }
 
 pub struct GetKvList {
-    namespace: String,
+    namespace: Option<String>,
 }
 
 impl GetKvList {
     pub fn parse(req: &RemotingCommand) -> Result<Self, CmdError> {
         Ok(GetKvList {
-            namespace: Header(&req.ext_fields).required_string("namespace")?,
+            namespace: Header(&req.ext_fields)
+                .optional("namespace")
+                .map(str::to_string),
         })
     }
 
     pub fn apply(self, shared: &Shared, req: &RemotingCommand) -> RemotingCommand {
-        match shared.kv.list(&self.namespace) {
+        match self.namespace.as_deref().and_then(|ns| shared.kv.list(ns)) {
             Some(entries) => req
                 .response(ResponseCode::SUCCESS, None)
                 .with_body(kv_table_json(&entries)),
             None => req.response(
                 ResponseCode::QUERY_NOT_FOUND,
-                Some(format!("No config item, Namespace: {}", self.namespace)),
+                Some(format!(
+                    "No config item, Namespace: {}",
+                    or_null(&self.namespace)
+                )),
             ),
         }
     }

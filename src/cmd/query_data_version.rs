@@ -10,28 +10,27 @@ use crate::route::register_body::data_version_from_json;
 use crate::route::DataVersion;
 use crate::shared::Shared;
 
+/// Java reads only the cluster and address, and a missing one (or a missing
+/// body) just finds no match: the answer is then `changed=true`.
 pub struct QueryDataVersion {
-    cluster_name: String,
-    broker_addr: String,
-    version: DataVersion,
+    cluster_name: Option<String>,
+    broker_addr: Option<String>,
+    version: Option<DataVersion>,
 }
 
 impl QueryDataVersion {
     pub fn parse(req: &RemotingCommand) -> Result<Self, CmdError> {
         let h = Header(&req.ext_fields);
-        h.required("brokerName")?;
-        h.required_i64("brokerId")?;
-        if req.body.is_empty() {
-            return Err(CmdError::Body(
-                "QUERY_DATA_VERSION needs a DataVersion body".into(),
-            ));
-        }
-        let value = json_read::parse(&req.body)
-            .map_err(|e| CmdError::Body(format!("DataVersion body: {e}")))?;
-        let version = data_version_from_json(&value).map_err(|e| CmdError::Body(e.to_string()))?;
+        let version = if req.body.is_empty() {
+            None
+        } else {
+            let value = json_read::parse(&req.body)
+                .map_err(|e| CmdError::Body(format!("DataVersion body: {e}")))?;
+            Some(data_version_from_json(&value).map_err(|e| CmdError::Body(e.to_string()))?)
+        };
         Ok(QueryDataVersion {
-            cluster_name: h.required_string("clusterName")?,
-            broker_addr: h.required_string("brokerAddr")?,
+            cluster_name: h.optional("clusterName").map(str::to_string),
+            broker_addr: h.optional("brokerAddr").map(str::to_string),
             version,
         })
     }
@@ -41,12 +40,15 @@ impl QueryDataVersion {
         shared: &Arc<Shared>,
         req: &RemotingCommand,
     ) -> Result<RemotingCommand, CmdError> {
-        let (changed, ours) = shared.routes.query_data_version(
-            &self.cluster_name,
-            &self.broker_addr,
-            &self.version,
-            Shared::now_ms(),
-        );
+        let (changed, ours) = match (&self.cluster_name, &self.broker_addr) {
+            (Some(cluster), Some(addr)) => shared.routes.query_data_version(
+                cluster,
+                addr,
+                self.version.as_ref(),
+                Shared::now_ms(),
+            ),
+            _ => (true, None),
+        };
         let mut response = req
             .response(ResponseCode::SUCCESS, None)
             .with_ext("changed", changed);

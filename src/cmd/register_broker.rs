@@ -22,12 +22,14 @@ impl RegisterBroker {
         let broker_name = h.required_string("brokerName")?;
         let broker_addr = h.required_string("brokerAddr")?;
         let cluster_name = h.required_string("clusterName")?;
-        let ha_server_addr = h.required_string("haServerAddr")?;
+        // Java registers a broker without an HA address (null) and skips an
+        // optional number it cannot parse; we do likewise.
+        let ha_server_addr = h.optional("haServerAddr").unwrap_or_default().to_string();
         let broker_id = h.required_i64("brokerId")?;
-        let heartbeat_timeout_ms = h.optional_i64("heartbeatTimeoutMillis")?;
+        let heartbeat_timeout_ms = h.lenient_i64("heartbeatTimeoutMillis");
         let enable_acting_master = h.optional_bool("enableActingMaster");
         let compressed = h.bool_or_false("compressed");
-        let body_crc32 = h.optional_i64("bodyCrc32")?.unwrap_or(0);
+        let body_crc32 = h.lenient_i64("bodyCrc32").unwrap_or(0);
 
         if body_crc32 != 0 && i64::from(masked_crc32(&req.body)) != body_crc32 {
             return Err(CmdError::Body("crc32 not match".into()));

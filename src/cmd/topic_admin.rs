@@ -11,8 +11,9 @@ use crate::remoting::{RemotingCommand, ResponseCode};
 use crate::route::QueueData;
 use crate::shared::Shared;
 
+/// Without a topic nothing matches: Java answers SUCCESS having deleted nothing.
 pub struct DeleteTopic {
-    topic: String,
+    topic: Option<String>,
     cluster_name: Option<String>,
 }
 
@@ -20,7 +21,7 @@ impl DeleteTopic {
     pub fn parse(req: &RemotingCommand) -> Result<Self, CmdError> {
         let h = Header(&req.ext_fields);
         Ok(DeleteTopic {
-            topic: h.required_string("topic")?,
+            topic: h.optional("topic").map(str::to_string),
             cluster_name: h
                 .optional("clusterName")
                 .filter(|c| !c.trim().is_empty())
@@ -29,10 +30,12 @@ impl DeleteTopic {
     }
 
     pub fn apply(self, shared: &Shared, req: &RemotingCommand) -> RemotingCommand {
-        shared
-            .routes
-            .delete_topic(&self.topic, self.cluster_name.as_deref());
-        tracing::info!(topic = %self.topic, cluster = ?self.cluster_name, "topic deleted");
+        if let Some(topic) = &self.topic {
+            shared
+                .routes
+                .delete_topic(topic, self.cluster_name.as_deref());
+            tracing::info!(%topic, cluster = ?self.cluster_name, "topic deleted");
+        }
         req.response(ResponseCode::SUCCESS, None)
     }
 }

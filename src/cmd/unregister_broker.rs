@@ -7,17 +7,23 @@ use crate::remoting::{RemotingCommand, ResponseCode};
 use crate::route::UnregisterRequest;
 use crate::shared::Shared;
 
-pub struct UnregisterBroker(UnregisterRequest);
+/// `None` when a field is missing or unparsable: Java queues such a request
+/// all the same, answers SUCCESS, and its removal then finds nothing.
+pub struct UnregisterBroker(Option<UnregisterRequest>);
 
 impl UnregisterBroker {
     pub fn parse(req: &RemotingCommand) -> Result<Self, CmdError> {
         let h = Header(&req.ext_fields);
-        Ok(UnregisterBroker(UnregisterRequest {
-            broker_name: h.required_string("brokerName")?,
-            broker_addr: h.required_string("brokerAddr")?,
-            cluster_name: h.required_string("clusterName")?,
-            broker_id: h.required_i64("brokerId")?,
-        }))
+        let field = |name| h.optional(name).map(str::to_string);
+        let request = (|| {
+            Some(UnregisterRequest {
+                broker_name: field("brokerName")?,
+                broker_addr: field("brokerAddr")?,
+                cluster_name: field("clusterName")?,
+                broker_id: h.lenient_i64("brokerId")?,
+            })
+        })();
+        Ok(UnregisterBroker(request))
     }
 
     /// Java queues the request and answers at once; we apply it before
@@ -27,9 +33,13 @@ impl UnregisterBroker {
         shared: &Arc<Shared>,
         req: &RemotingCommand,
     ) -> Result<RemotingCommand, CmdError> {
+        let Some(request) = self.0 else {
+            tracing::debug!("unregister request without its broker fields; nothing removed");
+            return Ok(req.response(ResponseCode::SUCCESS, None));
+        };
         let notices = shared
             .routes
-            .unregister_brokers(&[self.0], shared.route_options());
+            .unregister_brokers(&[request], shared.route_options());
         shared.notify(notices);
         Ok(req.response(ResponseCode::SUCCESS, None))
     }

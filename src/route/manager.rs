@@ -447,7 +447,7 @@ impl RouteInfoManager {
         &self,
         cluster_name: &str,
         broker_addr: &str,
-        version: &DataVersion,
+        version: Option<&DataVersion>,
         now_ms: i64,
     ) -> (bool, Option<DataVersion>) {
         let t = self.tables.read();
@@ -457,7 +457,8 @@ impl RouteInfoManager {
         {
             Some(live) => {
                 live.last_update_ms.store(now_ms, Ordering::Relaxed);
-                (live.data_version != *version, Some(live.data_version))
+                let changed = version.is_none_or(|v| live.data_version != *v);
+                (changed, Some(live.data_version))
             }
             None => (true, None),
         }

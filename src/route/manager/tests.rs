@@ -414,17 +414,20 @@ fn query_data_version_reports_change_and_refreshes() {
     let version = r.wrapper.data_version;
     m.register_broker(r, opts(), 0).unwrap();
     assert_eq!(
-        m.query_data_version(CLUSTER, "a:1", &version, 119_000),
+        m.query_data_version(CLUSTER, "a:1", Some(&version), 119_000),
         (false, Some(version))
     );
     let other = DataVersion {
         counter: 4,
         ..version
     };
-    assert!(m.query_data_version(CLUSTER, "a:1", &other, 119_000).0);
+    assert!(
+        m.query_data_version(CLUSTER, "a:1", Some(&other), 119_000)
+            .0
+    );
     assert!(m.scan_not_active(200_000, opts()).0.is_empty());
     assert_eq!(
-        m.query_data_version(CLUSTER, "x:1", &version, 0),
+        m.query_data_version(CLUSTER, "x:1", Some(&version), 0),
         (true, None)
     );
 }
