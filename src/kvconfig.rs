@@ -76,13 +76,10 @@ impl KvConfigManager {
         self.table.read().get(namespace)?.get(key).cloned()
     }
 
-    /// The namespace's entries, `None` when it has none.
+    /// The namespace's entries, `None` when there is no such namespace. A
+    /// namespace whose last key was deleted stays, empty, as in Java.
     pub fn list(&self, namespace: &str) -> Option<BTreeMap<String, String>> {
-        self.table
-            .read()
-            .get(namespace)
-            .filter(|t| !t.is_empty())
-            .cloned()
+        self.table.read().get(namespace).cloned()
     }
 
     /// Sets a value and persists it before returning (blocking I/O).
@@ -102,11 +99,7 @@ impl KvConfigManager {
             let Some(ns) = table.get_mut(namespace) else {
                 return false;
             };
-            let removed = ns.remove(key).is_some();
-            if ns.is_empty() {
-                table.remove(namespace);
-            }
-            removed
+            ns.remove(key).is_some()
         })
     }
 
@@ -233,11 +226,13 @@ mod tests {
         kv.delete("ns2", "k").unwrap();
         let again = KvConfigManager::load(&path).unwrap();
         assert_eq!(again.get("ns3", "x").as_deref(), Some("y \"quoted\""));
-        assert_eq!(again.list("ns2"), None);
+        // Its last key deleted, the namespace stays, empty, as Java keeps it.
+        assert_eq!(again.list("ns2"), Some(BTreeMap::new()));
+        assert_eq!(again.list("ns9"), None);
         let text = fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,
-            r#"{"configTable":{"ORDER_TOPIC_CONFIG":{"TopicOrder":"broker-a:4;broker-b:4"},"ns3":{"x":"y \"quoted\""}}}"#
+            r#"{"configTable":{"ORDER_TOPIC_CONFIG":{"TopicOrder":"broker-a:4;broker-b:4"},"ns2":{},"ns3":{"x":"y \"quoted\""}}}"#
         );
         assert!(!dir.path().join("kvConfig.json.tmp").exists());
     }

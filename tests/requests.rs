@@ -55,7 +55,10 @@ fn kv_config_put_get_delete_list() {
             get.remark.unwrap(),
             format!("No config item, Namespace: {ns} Key: k1")
         );
+        // The emptied namespace stays, as in Java: an empty table, not "not found".
         let list = call(&mut c, st, 219, &[("namespace", &ns)]);
+        assert_eq!(json(&list.body), serde_json::json!({"table": {}}));
+        let list = call(&mut c, st, 219, &[("namespace", "NO_SUCH_NAMESPACE")]);
         assert_eq!(list.code, 22);
         let missing = call(&mut c, st, 100, &[("namespace", &ns), ("key", "k1")]);
         assert_eq!(missing.code, 1);
@@ -64,7 +67,7 @@ fn kv_config_put_get_delete_list() {
     let file = std::fs::read_to_string(server.path("kvConfig.json")).unwrap();
     assert_eq!(
         json(file.as_bytes()),
-        serde_json::json!({"configTable": {}})
+        serde_json::json!({"configTable": {"NS_Json": {}, "NS_RocketMq": {}}})
     );
 }
 
