@@ -212,6 +212,12 @@ fn delete_and_register_topic() {
             0
         );
         assert_eq!(c.call(route_request("T1")).code, 0);
+        // A blank cluster name is a cluster name (Java tests only for empty).
+        assert_eq!(
+            call(&mut c, st, 216, &[("topic", "T1"), ("clusterName", " ")]).code,
+            0
+        );
+        assert_eq!(c.call(route_request("T1")).code, 0);
         assert_eq!(
             call(
                 &mut c,
