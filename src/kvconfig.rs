@@ -103,19 +103,22 @@ impl KvConfigManager {
         })
     }
 
+    /// Applies a change to a copy, writes the copy, and only then makes it
+    /// the table readers see: a change whose write fails is refused whole,
+    /// never visible in memory without being on disk. Writers queue on
+    /// `persist`, so the copy is never stale; readers never wait on the disk.
     fn change(&self, apply: impl FnOnce(&mut Table) -> bool) -> Result<(), KvError> {
         let _writer = self.persist.lock();
-        let content = {
-            let mut table = self.table.write();
-            if !apply(&mut table) {
-                return Ok(());
-            }
-            encode(&table)
-        };
-        write_atomically(&self.path, &content).map_err(|source| KvError::Write {
+        let mut next = self.table.read().clone();
+        if !apply(&mut next) {
+            return Ok(());
+        }
+        write_atomically(&self.path, &encode(&next)).map_err(|source| KvError::Write {
             path: self.path.clone(),
             source,
-        })
+        })?;
+        *self.table.write() = next;
+        Ok(())
     }
 }
 
@@ -253,6 +256,23 @@ mod tests {
             let err = KvConfigManager::load(&path).unwrap_err().to_string();
             assert!(err.contains("bad.json"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_change_that_cannot_be_written_is_not_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kvConfig.json");
+        let kv = KvConfigManager::load(&path).unwrap();
+        kv.put("ns", "kept", "1").unwrap();
+        // The file's directory becomes a plain file: every later write fails.
+        fs::remove_file(&path).unwrap();
+        fs::remove_dir(dir.path()).unwrap();
+        fs::write(dir.path(), b"not a directory").unwrap();
+        assert!(kv.put("ns", "lost", "2").is_err());
+        assert!(kv.delete("ns", "kept").is_err());
+        assert_eq!(kv.get("ns", "lost"), None);
+        assert_eq!(kv.get("ns", "kept").as_deref(), Some("1"));
+        fs::remove_file(dir.path()).unwrap();
     }
 
     #[test]

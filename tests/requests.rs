@@ -326,6 +326,27 @@ fn kv_entries_and_config_survive_a_restart() {
     assert_eq!(call(&mut c, SerializeType::Json, 206, &[]).code, 1);
 }
 
+/// An update that cannot be persisted is refused and changes nothing live.
+#[test]
+fn config_update_that_cannot_be_written_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("sub/store.properties");
+    let server = Server::start(&[("configStorePath", store.to_str().unwrap())]);
+    // Its directory becomes a plain file: the store can no longer be written.
+    std::fs::write(dir.path().join("sub"), b"").unwrap();
+    let mut c = server.client();
+    let mut upd = request(318, &[]);
+    upd.body = b"enableTopicList=false\n".to_vec().into();
+    let resp = c.call(upd);
+    assert_eq!(resp.code, 1, "{:?}", resp.remark);
+    assert!(resp
+        .remark
+        .unwrap_or_default()
+        .contains("config not updated"));
+    let text = String::from_utf8(c.call(request(319, &[])).body.to_vec()).unwrap();
+    assert!(text.lines().any(|l| l == "enableTopicList=true"), "{text}");
+}
+
 #[test]
 fn java_black_listed_keys_stay_refused_whatever_config_black_list_says() {
     let server = Server::start(&[("configBlackList", "listenPort")]);

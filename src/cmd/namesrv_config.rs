@@ -31,8 +31,11 @@ impl UpdateNamesrvConfig {
         Ok(UpdateNamesrvConfig { pairs })
     }
 
-    /// Validates every value first, so a bad one changes nothing; then
-    /// applies them and persists the whole configuration before answering.
+    /// Validates every value first (on a copy), so a bad one changes
+    /// nothing; then persists the change and only then applies it to the
+    /// live configuration, both under one lock: an update that cannot be
+    /// written is refused whole, and concurrent updates neither lose each
+    /// other's keys nor reach disk and memory in different orders.
     pub async fn apply(
         self,
         shared: &Arc<Shared>,
@@ -62,24 +65,31 @@ impl UpdateNamesrvConfig {
         for key in unknown {
             tracing::warn!(key, "UPDATE_NAMESRV_CONFIG: unknown property ignored");
         }
+        // configStorePath is black-listed, so the copy's path is the live one.
         let path = next.namesrv.config_store_path.clone();
-        shared.update_config(|config| *config = next);
-        tracing::info!(changes = ?self.pairs, "namesrv config updated");
-        super::blocking(move || persist_updates(Path::new(&path), &self.pairs))
-            .await
-            .map_err(|e| CmdError::Internal(format!("config updated but not persisted: {e}")))?;
+        let (live, pairs) = (shared.clone(), self.pairs);
+        super::blocking(move || {
+            let _guard = STORE_LOCK.lock();
+            persist_updates(Path::new(&path), &pairs)
+                .map_err(|e| format!("config not updated: {e}"))?;
+            // Validated above against a copy of this same configuration.
+            live.update_config(|config| config.apply_overrides(&pairs))
+                .map_err(|e| e.to_string())?;
+            tracing::info!(changes = ?pairs, "namesrv config updated");
+            Ok::<_, String>(())
+        })
+        .await?;
         Ok(req.response(ResponseCode::SUCCESS, None))
     }
 }
 
-/// Serializes read-merge-write cycles of the config store.
+/// Serializes updates: the store's read-merge-write cycle and the live swap.
 static STORE_LOCK: Mutex<()> = Mutex::new(());
 
 /// Merges `pairs` into the properties file at `path`, which holds every
 /// property changed at run time (and only those, so that start-up can
 /// re-apply them without overriding the rest of the config file).
 fn persist_updates(path: &Path, pairs: &[(String, String)]) -> std::io::Result<()> {
-    let _guard = STORE_LOCK.lock();
     let mut stored: BTreeMap<String, String> = match std::fs::read_to_string(path) {
         Ok(text) => properties::parse(&text)
             .unwrap_or_default()
