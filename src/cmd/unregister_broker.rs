@@ -15,14 +15,22 @@ impl UnregisterBroker {
     pub fn parse(req: &RemotingCommand) -> Result<Self, CmdError> {
         let h = Header(&req.ext_fields);
         let field = |name| h.optional(name).map(str::to_string);
-        let request = (|| {
-            Some(UnregisterRequest {
-                broker_name: field("brokerName")?,
-                broker_addr: field("brokerAddr")?,
-                cluster_name: field("clusterName")?,
-                broker_id: h.lenient_i64("brokerId")?,
-            })
-        })();
+        let request = match (
+            field("brokerName"),
+            field("brokerAddr"),
+            field("clusterName"),
+            h.lenient_i64("brokerId"),
+        ) {
+            (Some(broker_name), Some(broker_addr), Some(cluster_name), Some(broker_id)) => {
+                Some(UnregisterRequest {
+                    broker_name,
+                    broker_addr,
+                    cluster_name,
+                    broker_id,
+                })
+            }
+            _ => None,
+        };
         Ok(UnregisterBroker(request))
     }
 

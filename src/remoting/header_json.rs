@@ -21,10 +21,15 @@ pub enum JsonHeaderError {
 }
 
 pub fn decode(bytes: &[u8]) -> Result<RemotingCommand, JsonHeaderError> {
-    // fastjson falls back to `new String(bytes, UTF_8)` on invalid UTF-8, so
-    // Java reads such a header with U+FFFD in place of the bad bytes.
-    let text = String::from_utf8_lossy(bytes);
-    let value = json_read::parse(text.as_bytes())?;
+    let value = json_read::parse(bytes).or_else(|err| {
+        // fastjson falls back to `new String(bytes, UTF_8)` on invalid UTF-8,
+        // so Java reads such a header with U+FFFD in place of the bad bytes.
+        // Only such a header is converted; valid ones are read once.
+        match std::str::from_utf8(bytes) {
+            Ok(_) => Err(err),
+            Err(_) => json_read::parse(String::from_utf8_lossy(bytes).as_bytes()),
+        }
+    })?;
     let Value::Object(map) = value else {
         return Err(JsonHeaderError::NotAnObject);
     };

@@ -128,24 +128,20 @@ impl TopicConfigWrapper {
     /// Keeps the last config of each topic name, as the Java broker's and
     /// NameServer's topic maps do when a body names a topic twice.
     pub fn keep_last_of_each_topic(&mut self) {
+        // One pass from the end marks every config a later one supersedes.
         let mut seen = std::collections::HashSet::with_capacity(self.topic_configs.len());
-        let unique = self
+        let superseded: Vec<bool> = self
             .topic_configs
             .iter()
             .rev()
-            .filter(|tc| seen.insert(tc.topic_name.as_str()))
-            .count();
-        if unique == self.topic_configs.len() {
+            .map(|tc| !seen.insert(tc.topic_name.as_str()))
+            .collect();
+        if !superseded.contains(&true) {
             return;
         }
-        let mut seen = std::collections::HashSet::with_capacity(unique);
-        let mut kept: Vec<TopicConfig> = std::mem::take(&mut self.topic_configs)
-            .into_iter()
-            .rev()
-            .filter(|tc| seen.insert(tc.topic_name.clone()))
-            .collect();
-        kept.reverse();
-        self.topic_configs = kept;
+        let mut later_copy = superseded.into_iter().rev();
+        self.topic_configs
+            .retain(|_| !later_copy.next().unwrap_or(false));
     }
 }
 
