@@ -1,0 +1,102 @@
+//! Our `namesrv`, started as a process on a free loopback port.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use namesrv::remoting::RemotingCommand;
+
+use crate::process::{manifest_dir, require, spawn_log_drain};
+use crate::remoting::{raw_call, request};
+
+/// Our server: `$NAMESRV_BIN`, else the release build of the main crate.
+pub fn namesrv_bin() -> PathBuf {
+    std::env::var_os("NAMESRV_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest_dir().join("../../target/release/namesrv"))
+}
+
+pub struct Namesrv {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub dir: PathBuf,
+}
+
+impl Namesrv {
+    /// Starts namesrv on a free loopback port with its files under `dir`.
+    pub fn start(dir: &Path, extra: &[(&str, &str)]) -> Namesrv {
+        Self::start_on(dir, 0, extra)
+    }
+
+    pub fn start_on(dir: &Path, port: u16, extra: &[(&str, &str)]) -> Namesrv {
+        let bin = namesrv_bin();
+        require(&bin, "namesrv binary");
+        std::fs::create_dir_all(dir).unwrap();
+        let conf = dir.join("namesrv.properties");
+        let mut text = format!(
+            "listenPort={port}\nbindAddress=127.0.0.1\nkvConfigPath={}\nconfigStorePath={}\n",
+            dir.join("kvConfig.json").display(),
+            dir.join("namesrv-store.properties").display()
+        );
+        for (k, v) in extra {
+            text.push_str(&format!("{k}={v}\n"));
+        }
+        std::fs::write(&conf, text).unwrap();
+        let mut child = Command::new(&bin)
+            .arg("-c")
+            .arg(&conf)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        spawn_log_drain(
+            "namesrv",
+            child.stderr.take().unwrap(),
+            dir.join("namesrv.log"),
+            Some(tx),
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let addr = loop {
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("namesrv did not start");
+            if let Some(rest) = line.split("address=").nth(1) {
+                break rest.split_whitespace().next().unwrap().parse().unwrap();
+            }
+        };
+        // Keep draining into the log file only.
+        std::thread::spawn(move || while rx.recv().is_ok() {});
+        println!("namesrv started on {addr}");
+        Namesrv {
+            child,
+            addr,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    pub fn addr_string(&self) -> String {
+        self.addr.to_string()
+    }
+
+    pub fn call(&self, cmd: RemotingCommand) -> RemotingCommand {
+        raw_call(self.addr, cmd)
+    }
+
+    pub fn route_code(&self, topic: &str) -> i32 {
+        self.call(request(105, &[("topic", topic)])).code
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("namesrv.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Namesrv {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
