@@ -116,6 +116,8 @@ fn broker_member_group_and_write_perm() {
                 ("brokerName", "broker-a"),
             ],
         );
+        // Java leaves createResponseCommand(null)'s remark on this answer.
+        assert_eq!(group.remark.as_deref(), Some("not set any response code"));
         let text = String::from_utf8(group.body.to_vec()).unwrap();
         assert_eq!(
             text,

@@ -6,6 +6,9 @@ use crate::json_write::{Dialect, JsonWriter};
 use crate::remoting::{RemotingCommand, ResponseCode};
 use crate::shared::Shared;
 
+/// The remark Java's RemotingCommand.createResponseCommand(null) starts with.
+const UNSET_REMARK: &str = "not set any response code";
+
 /// A missing name is echoed as absent (Java's null) and matches no group.
 pub struct GetBrokerMemberGroup {
     cluster_name: Option<String>,
@@ -45,7 +48,10 @@ impl GetBrokerMemberGroup {
         w.field_opt_str("cluster", self.cluster_name.as_deref());
         w.end_object();
         w.end_object();
-        req.response(ResponseCode::SUCCESS, None).with_body(out)
+        // Java builds this answer from createResponseCommand(null) and never
+        // clears the remark that leaves behind; clients may log it.
+        req.response(ResponseCode::SUCCESS, Some(UNSET_REMARK.to_string()))
+            .with_body(out)
     }
 }
 
