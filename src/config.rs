@@ -261,6 +261,8 @@ config_struct! {
         write_buffer_low_water_mark: i32 = "writeBufferLowWaterMark" => 0,
         /// Listen backlog.
         server_socket_backlog: i32 = "serverSocketBacklog" => 1024,
+        /// Netty worker event-loop group (accepted; unused).
+        server_netty_worker_group_enable: bool = "serverNettyWorkerGroupEnable" => true,
         /// Netty pooled allocator (accepted; unused).
         server_pooled_byte_buf_allocator_enable: bool = "serverPooledByteBufAllocatorEnable" => true,
         /// Java graceful-shutdown switch (we always shut down gracefully).
