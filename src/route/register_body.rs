@@ -69,7 +69,10 @@ fn decode_form(
         // Java zeroes the data version of a body-less registration.
         return Ok(RegisterBrokerBody::default());
     }
-    if compressed {
+    // A 5.x broker with compressedRegister=true sends zlib but says
+    // compressed=false (Java's NameServer then fails it); a JSON body never
+    // starts with a zlib header, so the body itself is believed.
+    if compressed || is_zlib_stream(body) {
         return decode_compressed(body, version, inflate_limit);
     }
     // Fast path: a body in standard JSON (what brokers send unless a mapping
@@ -233,6 +236,17 @@ fn wrapper_from_json(map: &Map<String, Value>) -> Result<TopicConfigWrapper, Reg
         topic_configs,
         topic_queue_mapping_info,
     })
+}
+
+/// A zlib header (RFC 1950): deflate with a window of at most 32 KiB, and a
+/// check value making the first two bytes a multiple of 31.
+fn is_zlib_stream(body: &[u8]) -> bool {
+    match body {
+        [cmf, flg, ..] => {
+            cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0
+        }
+        _ => false,
+    }
 }
 
 /// zlib (Java's Deflater) or raw deflate (rocketmq-rust) — a zlib stream's
@@ -478,6 +492,19 @@ mod tests {
             );
             assert_eq!(w.topic_configs[1].write_queue_nums, 2);
             assert_eq!(w.topic_queue_mapping_info["TopicA"]["bname"], "broker-a");
+        }
+    }
+
+    #[test]
+    fn zlib_body_is_inflated_when_the_header_says_uncompressed() {
+        let mut zlib = ZlibEncoder::new(Vec::new(), Compression::default());
+        zlib.write_all(&compressed_payload(true)).unwrap();
+        let zlib = zlib.finish().unwrap();
+        assert!(is_zlib_stream(&zlib));
+        let body = decode(&zlib, false, 479, 1 << 20).unwrap();
+        assert_eq!(body.wrapper.topic_configs.len(), 2);
+        for json in [&b"{}"[..], b" {}", b"\n{}", b"x", b""] {
+            assert!(!is_zlib_stream(json), "{json:?}");
         }
     }
 
