@@ -1,25 +1,57 @@
 #!/usr/bin/env bash
-# Side-by-side route-lookup comparison in one run, on loopback:
+# Side-by-side comparison of NameServers in one run, on loopback:
 #   ours      - target/release/namesrv
 #   rust      - the rocketmq-rust NameServer (crate rocketmq-namesrv 1.0, built by scripts/peers.sh)
+#   java      - the Apache RocketMQ 5.3.3 NameServer (the Java peers: $ROCKETMQ_JAVA_PEERS, else
+#               the first shared/peers/java in an ancestor of this checkout), heap $JAVA_NS_HEAP
+#               (default -Xms1g -Xmx1g), otherwise its launcher's default flags (full JIT)
 #   echo      - namesrv-bench echo: answers every frame with a fixed body of the
 #               same size as our route answer (the ceiling of this machine)
-# One real rocketmq-rust broker registers with both NameServers (namesrvAddr
-# lists both), so both hold the same routes. The same load (namesrv-bench
-# route) runs against each in turn; a table of absolute figures and ratios
-# is printed. Each server is measured ROUNDS times, interleaved, and the
-# median round (by req/s) is reported: a shared 2-core machine is noisy.
-# Then, against both NameServers: registrations of 10,000-topic bodies
+# One real rocketmq-rust broker registers with the three NameServers (namesrvAddr
+# lists them all), so all hold the same routes.
+# Warm-up: before any counted round, one uncounted route round against every
+# server and one uncounted registration round against every NameServer (the
+# Java server needs its JIT warm; the others are warmed alike for fairness).
+# Route lookups: the same load (namesrv-bench route) runs against each server
+# in turn, ROUNDS times, interleaved; the median round (by req/s) is reported,
+# as a shared 2-core machine is noisy.
+# Then, against the three NameServers: registrations of 10,000-topic bodies
 # (namesrv-bench register, 4 brokers back to back, the Java JSON form) and
 # route lookups while 10 brokers x 10,000 topics re-register back to back
 # (namesrv-bench mixed): route p99 under churn over idle. Last, on a fresh
 # server of each kind, resident memory with 100 brokers x 10,000 topics.
+# Server CPU per request: the load generator shares the 2 cores, so req/s
+# depends on how much CPU the generator leaves; CPU time per request much less so.
+# It is the server process's utime+stime (/proc/PID/stat, in clock ticks of
+# getconf CLK_TCK; for Java the JVM's, all threads, JIT and GC included),
+# sampled right before and right after each measured run, divided by the
+# requests answered in it: route lookups over all rounds, registrations, and
+# under churn the server's whole CPU in the churn phase (registrations'
+# parsing included) over the route lookups answered in that phase.
 # Usage: bash benches/compare.sh [connections] [pipeline] [seconds] [rounds]
+# (COMPARE_KEEP_WORK=1 keeps the work directory: the servers' logs, the raw results.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONNS="${1:-64}"; PIPE="${2:-8}"; SECS="${3:-10}"; ROUNDS="${4:-3}"
 TOPICS="TBW102,SELF_TEST_TOPIC,BenchmarkTest,OFFSET_MOVED_EVENT"
+JAVA_HEAP="${JAVA_NS_HEAP:--Xms1g -Xmx1g}"
+TICK=$(getconf CLK_TCK)
+
+# The Java peers: $ROCKETMQ_JAVA_PEERS, else the first shared/peers/java above this checkout.
+java_peers() {
+  if [ -n "${ROCKETMQ_JAVA_PEERS:-}" ]; then echo "$ROCKETMQ_JAVA_PEERS"; return; fi
+  local dir; dir=$(pwd -P)
+  while :; do
+    [ -d "$dir/shared/peers/java" ] && { echo "$dir/shared/peers/java"; return; }
+    [ "$dir" = / ] && return 1
+    dir=$(dirname "$dir")
+  done
+}
+JAVA_PEERS=$(java_peers) || { echo "compare.sh: no Java RocketMQ peers: set ROCKETMQ_JAVA_PEERS or provide shared/peers/java above $(pwd -P)" >&2; exit 1; }
+JAVA_NS="$JAVA_PEERS/5.3.3/bin/mqnamesrv"
+[ -x "$JAVA_NS" ] || { echo "compare.sh: $JAVA_NS missing (Java peers at $JAVA_PEERS)" >&2; exit 1; }
+command -v java >/dev/null || { echo "compare.sh: java (17) is not on PATH; the Java NameServer needs it" >&2; exit 1; }
 
 mapfile -t bins < <(bash scripts/peers.sh)
 BROKER_BIN="${bins[0]}"; RUST_NS_BIN="${bins[1]}"
@@ -27,14 +59,29 @@ cargo build --release --bins >&2
 BENCH=target/release/namesrv-bench
 
 work=$(mktemp -d)
+res="$work/results" # one file per server and measurement, JSON lines
+mkdir -p "$res"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$work" 2>/dev/null || true; }
+cleanup() {
+  local p alive
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for _ in $(seq 1 40); do # the JVM may take a moment to stop
+    alive=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.25
+  done
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  if [ -n "${COMPARE_KEEP_WORK:-}" ]; then echo "kept $work (servers' logs, results)" >&2
+  else rm -rf "$work" 2>/dev/null || true; fi
+}
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-OURS=$(free_port); RUST=$(free_port); ECHO=$(free_port); BROKER=$(free_port)
+OURS=$(free_port); RUST=$(free_port); JAVA=$(free_port); ECHO=$(free_port); BROKER=$(free_port)
 
-# start_ours/start_rust PORT TAG: a NameServer with its files under $work/TAG; sets STARTED_PID.
+# start_ours/start_rust/start_java PORT TAG: a NameServer with its files under
+# $work/TAG and its output in $work/TAG.log; sets STARTED_PID.
 start_ours() {
   mkdir -p "$work/$2"
   target/release/namesrv -D listenPort="$1" -D bindAddress=127.0.0.1 \
@@ -47,9 +94,27 @@ start_rust() {
     --kvConfigPath "$work/$2/kv.json" >"$work/$2.log" 2>&1 &
   STARTED_PID=$!; pids+=("$STARTED_PID")
 }
+start_java() { # the launcher execs java: $! is the JVM
+  mkdir -p "$work/$2"
+  printf 'listenPort=%s\nbindAddress=127.0.0.1\nkvConfigPath=%s\n' "$1" "$work/$2/kv.json" >"$work/$2.properties"
+  RMQ_HOME="$work/$2" JAVA_OPT_EXT="$JAVA_HEAP" "$JAVA_NS" -c "$work/$2.properties" >"$work/$2.log" 2>&1 &
+  STARTED_PID=$!; pids+=("$STARTED_PID")
+}
+# wait_port PORT PID TAG: until PORT accepts connections; fails if PID dies or after 60 s.
+wait_port() {
+  for _ in $(seq 1 120); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.5
+  done
+  echo "$3 does not accept connections on 127.0.0.1:$1; its output:" >&2
+  tail -20 "$work/$3.log" >&2
+  exit 1
+}
 start_ours "$OURS" ours; OURS_PID=$STARTED_PID
 start_rust "$RUST" rust; RUST_PID=$STARTED_PID
-sleep 1
+start_java "$JAVA" java; JAVA_PID=$STARTED_PID
+wait_port "$OURS" "$OURS_PID" ours; wait_port "$RUST" "$RUST_PID" rust; wait_port "$JAVA" "$JAVA_PID" java
 
 mkdir -p "$work/bhome/conf" "$work/store"
 cat >"$work/broker.properties" <<PROPS
@@ -58,7 +123,7 @@ brokerName=bench-broker-a
 brokerId=0
 listenPort=$BROKER
 brokerIP1=127.0.0.1
-namesrvAddr=127.0.0.1:$OURS;127.0.0.1:$RUST
+namesrvAddr=127.0.0.1:$OURS;127.0.0.1:$RUST;127.0.0.1:$JAVA
 storePathRootDir=$work/store
 storePathCommitLog=$work/store/commitlog
 haListenPort=$((BROKER + 1))
@@ -81,7 +146,7 @@ code = json.loads(d[4:4+hl])["code"]
 print(len(d) - 4 - hl if code == 0 else -1)
 PY
 }
-for port in "$OURS" "$RUST"; do
+for port in "$OURS" "$RUST" "$JAVA"; do
   for _ in $(seq 1 120); do
     size=$(route_size "$port" 2>/dev/null || echo -1)
     [ "$size" -gt 0 ] && break
@@ -92,79 +157,182 @@ done
 BODY=$(route_size "$OURS")
 
 "$BENCH" echo --listen "127.0.0.1:$ECHO" --body-size "$BODY" 2>/dev/null &
-pids+=($!)
-sleep 0.5
+ECHO_PID=$!; pids+=("$ECHO_PID")
+wait_port "$ECHO" "$ECHO_PID" echo
 
-run() { "$BENCH" route --addr "127.0.0.1:$1" -c "$CONNS" -p "$PIPE" -d "$SECS" --topic-names "$TOPICS" --json 2>/dev/null; }
-echo "route lookups: $CONNS connections x $PIPE in flight, $SECS s x $ROUNDS rounds each, topics $TOPICS, answer $BODY bytes" >&2
-OURS_RUNS=(); RUST_RUNS=(); ECHO_RUNS=()
+# cpu_ticks PID: utime+stime of the process (all its threads), in clock ticks.
+cpu_ticks() {
+  local stat fields
+  stat=$(<"/proc/$1/stat")
+  read -ra fields <<<"${stat##*")"}" # after "(comm)": fields[0] is field 3 (state)
+  echo $((fields[11] + fields[12]))   # fields 14 and 15
+}
+# measure PID CMD...: runs CMD (a namesrv-bench mode printing one JSON line)
+# and prints that line with "cpu_ticks": the CPU time PID spent meanwhile.
+measure() {
+  local pid=$1 before after out; shift
+  before=$(cpu_ticks "$pid")
+  out=$("$@" 2>/dev/null | tail -1)
+  after=$(cpu_ticks "$pid")
+  [[ $out == '{'*'}' ]] || { echo "no result from: $*" >&2; exit 1; }
+  echo "${out%\}},\"cpu_ticks\":$((after - before))}"
+}
+route() { "$BENCH" route --addr "127.0.0.1:$1" -c "$CONNS" -p "$PIPE" -d "$SECS" --topic-names "$TOPICS" --json; }
+reg() { "$BENCH" register --register-addr "127.0.0.1:$1" -b 4 -k 10000 --register-duration "$SECS" --register-json; }
+
+echo "warm-up (uncounted, JIT warm-up for the Java server, every server alike): one route round per server, one registration round per NameServer" >&2
+for port in "$OURS" "$RUST" "$JAVA" "$ECHO"; do route "$port" >/dev/null 2>&1; done
+for port in "$OURS" "$RUST" "$JAVA"; do reg "$port" >/dev/null 2>&1; done
+
+echo "route lookups: $CONNS connections x $PIPE in flight, $SECS s x $ROUNDS rounds each, topics $TOPICS, our answer $BODY bytes" >&2
 for _ in $(seq 1 "$ROUNDS"); do
-  OURS_RUNS+=("$(run "$OURS")"); RUST_RUNS+=("$(run "$RUST")"); ECHO_RUNS+=("$(run "$ECHO")")
+  measure "$OURS_PID" route "$OURS" >>"$res/ours.route"
+  measure "$RUST_PID" route "$RUST" >>"$res/rust.route"
+  measure "$JAVA_PID" route "$JAVA" >>"$res/java.route"
+  measure "$ECHO_PID" route "$ECHO" >>"$res/echo.route"
 done
-median() { printf '%s\n' "$@" | python3 -c 'import json,sys; r=sorted((json.loads(l) for l in sys.stdin if l.strip()), key=lambda x: x["per_sec"]); print(json.dumps(r[len(r)//2]))'; }
-OURS_JSON=$(median "${OURS_RUNS[@]}"); RUST_JSON=$(median "${RUST_RUNS[@]}"); ECHO_JSON=$(median "${ECHO_RUNS[@]}")
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-OURS_RSS=$(rss "$OURS_PID"); RUST_RSS=$(rss "$RUST_PID")
+echo "{\"ours\":$(rss "$OURS_PID"),\"rust\":$(rss "$RUST_PID"),\"java\":$(rss "$JAVA_PID")}" >"$res/route.rss"
 
 echo "registrations: 4 brokers x 10,000 topics back to back, $SECS s each" >&2
-reg() { "$BENCH" register --register-addr "127.0.0.1:$1" -b 4 -k 10000 --register-duration "$SECS" --register-json 2>/dev/null | tail -1; }
-OURS_REG=$(reg "$OURS"); RUST_REG=$(reg "$RUST")
+measure "$OURS_PID" reg "$OURS" >"$res/ours.reg"
+measure "$RUST_PID" reg "$RUST" >"$res/rust.reg"
+measure "$JAVA_PID" reg "$JAVA" >"$res/java.reg"
+
+# mixed PID PORT: namesrv-bench mixed (a route phase idle, then one under churn);
+# prints its JSON lines plus {"mode":"cpu","idle_ticks":…,"churn_ticks":…}: the
+# server's CPU in each phase. /proc/PID/stat is sampled before the run, when the
+# idle phase's report appears (the churn phase starts right after it), and
+# after the run (which waits for the registrations still in flight).
+mixed() {
+  local pid=$1 start idle end line done=0
+  start=$(cpu_ticks "$pid"); idle=$start
+  while IFS= read -r line; do
+    echo "$line"
+    [[ $line == *'"route-idle"'* ]] && idle=$(cpu_ticks "$pid")
+    [[ $line == *'"register-churn"'* ]] && done=1
+  done < <("$BENCH" mixed --addr "127.0.0.1:$2" --register-addr "127.0.0.1:$2" -c "$CONNS" -p "$PIPE" -d "$SECS" \
+    --topic-names "$TOPICS" -b 10 -k 10000 --json 2>/dev/null)
+  end=$(cpu_ticks "$pid")
+  [ "$done" = 1 ] || { echo "no result from namesrv-bench mixed against port $2" >&2; exit 1; }
+  echo "{\"mode\":\"cpu\",\"idle_ticks\":$((idle - start)),\"churn_ticks\":$((end - idle))}"
+}
 echo "churn: route load as above while 10 brokers x 10,000 topics re-register back to back" >&2
-mixed() { "$BENCH" mixed --addr "127.0.0.1:$1" --register-addr "127.0.0.1:$1" -c "$CONNS" -p "$PIPE" -d "$SECS" \
-  --topic-names "$TOPICS" -b 10 -k 10000 --json 2>/dev/null | python3 -c 'import json,sys; print(json.dumps({j["mode"]: j for j in map(json.loads, sys.stdin)}))'; }
-OURS_MIX=$(mixed "$OURS"); RUST_MIX=$(mixed "$RUST")
+mixed "$OURS_PID" "$OURS" >"$res/ours.mix"
+mixed "$RUST_PID" "$RUST" >"$res/rust.mix"
+mixed "$JAVA_PID" "$JAVA" >"$res/java.mix"
 
 # Memory: fresh servers (no churn history), 100 brokers x 10,000 topics = 1M
 # (topic, broker) queue entries each, held alive by namesrv-bench setup.
-echo "memory: 100 brokers x 10,000 topics registered on a fresh server of each kind" >&2
-MEM_OURS=$(free_port); MEM_RUST=$(free_port)
+echo "memory: 100 brokers x 10,000 topics registered on a fresh server of each kind (Java heap $JAVA_HEAP)" >&2
+MEM_OURS=$(free_port); MEM_RUST=$(free_port); MEM_JAVA=$(free_port)
 start_ours "$MEM_OURS" ours-mem; MEM_OURS_PID=$STARTED_PID
 start_rust "$MEM_RUST" rust-mem; MEM_RUST_PID=$STARTED_PID
+start_java "$MEM_JAVA" java-mem; MEM_JAVA_PID=$STARTED_PID
+wait_port "$MEM_OURS" "$MEM_OURS_PID" ours-mem
+wait_port "$MEM_RUST" "$MEM_RUST_PID" rust-mem
+wait_port "$MEM_JAVA" "$MEM_JAVA_PID" java-mem
 sleep 1
-loaded_rss() { # pid port -> "idle_kib loaded_kib"
-  local before; before=$(rss "$1")
+# loaded_rss PID PORT NAME: appends {"NAME":[idle_kib, loaded_kib]} to $res/mem.
+loaded_rss() {
+  local before setup
+  before=$(rss "$1")
   "$BENCH" setup --addr "127.0.0.1:$2" -b 100 -k 10000 --period 3600 >"$work/setup-$2.out" 2>&1 &
-  local setup=$!; pids+=($setup)
+  setup=$!; pids+=("$setup")
   for _ in $(seq 1 1200); do
     grep -q registered "$work/setup-$2.out" && break
-    kill -0 "$setup" 2>/dev/null || { echo "setup against port $2 failed:" >&2; cat "$work/setup-$2.out" >&2; exit 1; }
+    kill -0 "$setup" 2>/dev/null || { echo "setup against $3 (port $2) failed:" >&2; cat "$work/setup-$2.out" >&2; exit 1; }
     sleep 0.5
   done
   sleep 2 # let transient parse buffers be given back
-  echo "$before $(rss "$1")"
+  echo "{\"$3\":[$before,$(rss "$1")]}" >>"$res/mem"
   kill "$setup" 2>/dev/null || true
 }
-OURS_MEM=$(loaded_rss "$MEM_OURS_PID" "$MEM_OURS"); RUST_MEM=$(loaded_rss "$MEM_RUST_PID" "$MEM_RUST")
+loaded_rss "$MEM_OURS_PID" "$MEM_OURS" ours
+loaded_rss "$MEM_RUST_PID" "$MEM_RUST" rust
+loaded_rss "$MEM_JAVA_PID" "$MEM_JAVA" java
 
-python3 - "$OURS_JSON" "$RUST_JSON" "$ECHO_JSON" "$OURS_RSS" "$RUST_RSS" "$OURS_REG" "$RUST_REG" "$OURS_MIX" "$RUST_MIX" "$OURS_MEM" "$RUST_MEM" <<'PY'
+python3 - "$res" "$TICK" "$ROUNDS" "$JAVA_HEAP" <<'PY'
 import json, sys
-ours, rust, echo = (json.loads(a) for a in sys.argv[1:4])
-ours_rss, rust_rss = int(sys.argv[4]), int(sys.argv[5])
-ours_reg, rust_reg, ours_mix, rust_mix = (json.loads(a) for a in sys.argv[6:10])
-print(f"{'server':<22}{'req/s':>12}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'p99.9 ms':>10}{'RSS MiB':>9}")
-for name, r, mem in (("namesrv (ours)", ours, ours_rss), ("rocketmq-namesrv 1.0", rust, rust_rss), ("echo ceiling", echo, None)):
-    m = f"{mem/1024:.1f}" if mem else "-"
-    print(f"{name:<22}{r['per_sec']:>12.0f}{r['errors']:>8}{r['p50_ms']:>9.3f}{r['p99_ms']:>9.3f}{r['p999_ms']:>10.3f}{m:>9}")
-print(f"ours / rocketmq-namesrv: {ours['per_sec']/max(rust['per_sec'],1):.2f}x req/s, "
-      f"p99 {rust['p99_ms']/max(ours['p99_ms'],1e-9):.2f}x lower")
-print(f"ours / echo ceiling:     {100*ours['per_sec']/max(echo['per_sec'],1):.0f}% of req/s")
+res, tick, rounds, heap = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+
+def lines(name):
+    with open(f"{res}/{name}") as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+def cpu_per(ticks, requests, unit):  # server CPU per request, in seconds * unit
+    return ticks / tick * unit / requests if requests else float("nan")
+
+def x(a, b):  # a / b, or nan when b is 0 (a short run may see no CPU tick)
+    return a / b if b else float("nan")
+
+NAMES = {"ours": "namesrv (ours)", "rust": "rocketmq-namesrv 1.0",
+         "java": "Java NameServer 5.3.3", "echo": "echo ceiling"}
+OTHERS = ("rust", "java")
+JAVA_NOTE = f"Java heap {heap}"
+
+# Route lookups: the median round by req/s; CPU over all rounds.
+route, route_cpu = {}, {}
+for s in ("ours", "rust", "java", "echo"):
+    runs = sorted(lines(f"{s}.route"), key=lambda r: r["per_sec"])
+    route[s] = runs[len(runs) // 2]
+    route_cpu[s] = cpu_per(sum(r["cpu_ticks"] for r in runs), sum(r["requests"] for r in runs), 1e6)
+rss = lines("route.rss")[0]
+print(f"{'route lookups':<24}{'req/s':>10}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'p99.9 ms':>10}"
+      f"{'RSS MiB':>9}{'CPU µs/lookup':>15}")
+for s, r in route.items():
+    mem = f"{rss[s] / 1024:.1f}" if s in rss else "-"
+    print(f"{NAMES[s]:<24}{r['per_sec']:>10.0f}{r['errors']:>8}{r['p50_ms']:>9.3f}{r['p99_ms']:>9.3f}"
+          f"{r['p999_ms']:>10.3f}{mem:>9}{route_cpu[s]:>15.2f}")
+for s in OTHERS:
+    o, r = route["ours"], route[s]
+    print(f"ours / {NAMES[s]}: {o['per_sec'] / max(r['per_sec'], 1):.2f}x req/s, "
+          f"p99 {r['p99_ms'] / max(o['p99_ms'], 1e-9):.2f}x lower, "
+          f"{x(route_cpu[s], route_cpu['ours']):.2f}x less server CPU per lookup")
+print(f"ours / echo ceiling: {100 * route['ours']['per_sec'] / max(route['echo']['per_sec'], 1):.0f}% of req/s, "
+      f"{x(route_cpu['ours'], route_cpu['echo']):.2f}x its CPU per lookup")
+print(f"(median round of {rounds} by req/s; CPU µs/lookup = server utime+stime over all {rounds} rounds"
+      f" / lookups answered in them; {JAVA_NOTE}, its RSS depends on it)")
 print()
-print(f"{'10k-topic registrations':<24}{'reg/s':>8}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}")
-for name, r in (("namesrv (ours)", ours_reg), ("rocketmq-namesrv 1.0", rust_reg)):
-    print(f"{name:<24}{r['per_sec']:>8.1f}{r['errors']:>8}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}")
-print(f"ours / rocketmq-namesrv: {ours_reg['per_sec']/max(rust_reg['per_sec'],1e-9):.2f}x registrations/s")
+
+# Registrations.
+reg = {s: lines(f"{s}.reg")[0] for s in ("ours", "rust", "java")}
+reg_cpu = {s: cpu_per(r["cpu_ticks"], r["requests"], 1e3) for s, r in reg.items()}
+print(f"{'10k-topic registrations':<24}{'reg/s':>10}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/reg':>12}")
+for s, r in reg.items():
+    print(f"{NAMES[s]:<24}{r['per_sec']:>10.1f}{r['errors']:>8}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{reg_cpu[s]:>12.2f}")
+for s in OTHERS:
+    print(f"ours / {NAMES[s]}: {reg['ours']['per_sec'] / max(reg[s]['per_sec'], 1e-9):.2f}x registrations/s, "
+          f"{x(reg_cpu[s], reg_cpu['ours']):.2f}x less server CPU per registration")
 print()
-print(f"{'route under churn':<24}{'idle p99':>10}{'churn p99':>10}{'ratio':>9}{'churn req/s':>13}{'reg/s':>7}")
-for name, m in (("namesrv (ours)", ours_mix), ("rocketmq-namesrv 1.0", rust_mix)):
-    idle, busy, reg = m["route-idle"], m["route-churn"], m["register-churn"]
-    ratio = f"{busy['p99_ms']/max(idle['p99_ms'],1e-9):.2f}x"
-    print(f"{name:<24}{idle['p99_ms']:>10.3f}{busy['p99_ms']:>10.3f}{ratio:>9}"
-          f"{busy['per_sec']:>13.0f}{reg['per_sec']:>7.1f}")
+
+# Route lookups under churn.
+mix = {s: {j["mode"]: j for j in lines(f"{s}.mix")} for s in ("ours", "rust", "java")}
+print(f"{'route under churn':<24}{'idle p99':>10}{'churn p99':>11}{'ratio':>9}{'churn req/s':>13}{'reg/s':>7}"
+      f"{'CPU µs/route idle':>19}{'CPU µs/route churn':>20}{'churn CPU s':>13}")
+churn_cpu = {}
+for s, m in mix.items():
+    idle, busy, reg_c, cpu = m["route-idle"], m["route-churn"], m["register-churn"], m["cpu"]
+    idle_cpu = cpu_per(cpu["idle_ticks"], idle["requests"], 1e6)
+    churn_cpu[s] = cpu_per(cpu["churn_ticks"], busy["requests"], 1e6)
+    ratio = f"{busy['p99_ms'] / max(idle['p99_ms'], 1e-9):.2f}x"
+    print(f"{NAMES[s]:<24}{idle['p99_ms']:>10.3f}{busy['p99_ms']:>11.3f}{ratio:>9}"
+          f"{busy['per_sec']:>13.0f}{reg_c['per_sec']:>7.1f}{idle_cpu:>19.2f}{churn_cpu[s]:>20.2f}"
+          f"{cpu['churn_ticks'] / tick:>13.2f}")
+for s in OTHERS:
+    print(f"ours / {NAMES[s]}: {mix['ours']['route-churn']['per_sec'] / max(mix[s]['route-churn']['per_sec'], 1):.2f}x "
+          f"route req/s under churn, {x(churn_cpu[s], churn_cpu['ours']):.2f}x less server CPU per route lookup under churn")
+print("(CPU µs/route churn = the server's whole CPU in the churn phase (churn CPU s: utime+stime, the"
+      " registrations' parsing included) / route lookups answered in that phase: not the cost of a lookup alone)")
 print()
-(ours_idle, ours_loaded), (rust_idle, rust_loaded) = (map(int, a.split()) for a in sys.argv[10:12])
+
+# Memory.
+mem = {s: v for d in lines("mem") for s, v in d.items()}
 entries = 100 * 10_000
 print(f"{'1M queue entries':<24}{'idle MiB':>10}{'loaded MiB':>12}{'B/entry':>9}")
-for name, idle, loaded in (("namesrv (ours)", ours_idle, ours_loaded), ("rocketmq-namesrv 1.0", rust_idle, rust_loaded)):
-    print(f"{name:<24}{idle/1024:>10.1f}{loaded/1024:>12.1f}{loaded*1024/entries:>9.0f}")
-print(f"rocketmq-namesrv / ours: {rust_loaded/max(ours_loaded,1):.2f}x the resident memory (B/entry: whole RSS / 1M)")
+for s, (idle, loaded) in mem.items():
+    print(f"{NAMES[s]:<24}{idle / 1024:>10.1f}{loaded / 1024:>12.1f}{loaded * 1024 / entries:>9.0f}")
+for s in OTHERS:
+    print(f"{NAMES[s]} / ours: {mem[s][1] / max(mem['ours'][1], 1):.2f}x the resident memory")
+print(f"(B/entry: whole RSS / 1M; {JAVA_NOTE}: Java's RSS counts the heap pages it touched, live or garbage)")
 PY
