@@ -155,6 +155,12 @@ fn topic_lists() {
             json(&by_cluster.body)["topicList"],
             serde_json::json!(["T1", "T2"])
         );
+        // Java reads the missing cluster as null: no cluster, no topics.
+        let no_cluster = call(&mut c, st, 224, &[]);
+        assert_eq!(
+            (no_cluster.code, json(&no_cluster.body)),
+            (0, serde_json::json!({"topicList": []}))
+        );
         let sys = call(&mut c, st, 304, &[]);
         assert_eq!(
             json(&sys.body),

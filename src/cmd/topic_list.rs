@@ -55,8 +55,12 @@ pub fn apply(
         }
         _ if !enabled => disabled(req),
         RequestCode::GET_TOPICS_BY_CLUSTER => {
-            let cluster = Header(&req.ext_fields).required("cluster")?;
-            list(req, &routes.topics_by_cluster(cluster))
+            // Java reads a missing cluster as null, which names no cluster.
+            let topics = match Header(&req.ext_fields).optional("cluster") {
+                Some(cluster) => routes.topics_by_cluster(cluster),
+                None => Vec::new(),
+            };
+            list(req, &topics)
         }
         RequestCode::GET_UNIT_TOPIC_LIST => list(req, &routes.unit_topics()),
         RequestCode::GET_HAS_UNIT_SUB_TOPIC_LIST => list(req, &routes.has_unit_sub_topics()),
