@@ -106,7 +106,7 @@ fn missing_optional_header_fields_are_treated_as_java_treats_nulls() {
     for (code, fields, expected) in [
         (904, &[][..], 0),                    // heartbeat: SUCCESS, refreshes nothing
         (904, &[("epoch", "x")][..], 0),      // malformed optional field ignored
-        (322, &[][..], 0),                    // data version: changed=true
+        (322, &[][..], 1),                    // data version: Java's lookup fails on the null
         (101, &[("namespace", "n")][..], 22), // KV get without key: not found
         (102, &[][..], 0),                    // KV delete without key: nothing deleted
         (219, &[][..], 22),                   // KV list without namespace
@@ -124,10 +124,10 @@ fn missing_optional_header_fields_are_treated_as_java_treats_nulls() {
     }
     // None of that touched broker-a.
     assert_eq!(c.call(route_request("T1")).code, 0);
-    let changed = c.call(request(322, &[]));
+    let refused = c.call(request(322, &[("clusterName", "DefaultCluster")]));
     assert_eq!(
-        changed.ext_fields.get("changed").map(String::as_str),
-        Some("true")
+        (refused.code, refused.remark.as_deref()),
+        (1, Some("the custom field <brokerAddr> is null"))
     );
     let wiped = c.call(request(205, &[]));
     assert_eq!(

@@ -10,11 +10,12 @@ use crate::route::register_body::data_version_from_json;
 use crate::route::DataVersion;
 use crate::shared::Shared;
 
-/// Java reads only the cluster and address, and a missing one (or a missing
-/// body) just finds no match: the answer is then `changed=true`.
+/// Java reads only the cluster and address. A missing body is a null version
+/// (`changed=true`); a missing cluster or address fails Java's lookup (a
+/// NullPointerException: SYSTEM_ERROR), so it is refused here, naming the field.
 pub struct QueryDataVersion {
-    cluster_name: Option<String>,
-    broker_addr: Option<String>,
+    cluster_name: String,
+    broker_addr: String,
     version: Option<DataVersion>,
 }
 
@@ -29,8 +30,8 @@ impl QueryDataVersion {
             Some(data_version_from_json(&value).map_err(|e| CmdError::Body(e.to_string()))?)
         };
         Ok(QueryDataVersion {
-            cluster_name: h.optional("clusterName").map(str::to_string),
-            broker_addr: h.optional("brokerAddr").map(str::to_string),
+            cluster_name: h.required_string("clusterName")?,
+            broker_addr: h.required_string("brokerAddr")?,
             version,
         })
     }
@@ -40,15 +41,12 @@ impl QueryDataVersion {
         shared: &Arc<Shared>,
         req: &RemotingCommand,
     ) -> Result<RemotingCommand, CmdError> {
-        let (changed, ours) = match (&self.cluster_name, &self.broker_addr) {
-            (Some(cluster), Some(addr)) => shared.routes.query_data_version(
-                cluster,
-                addr,
-                self.version.as_ref(),
-                Shared::now_ms(),
-            ),
-            _ => (true, None),
-        };
+        let (changed, ours) = shared.routes.query_data_version(
+            &self.cluster_name,
+            &self.broker_addr,
+            self.version.as_ref(),
+            Shared::now_ms(),
+        );
         let mut response = req
             .response(ResponseCode::SUCCESS, None)
             .with_ext("changed", changed);
