@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Interop tests against real peers: the rocketmq-rust broker (a process) with
 # our namesrv, the rocketmq-rust client (linked into tests/interop), the
-# ali-ons Node.js client (tests/interop-node) and the C++ client through its
-# Python binding (tests/interop-python).
+# ali-ons Node.js client (tests/interop-node), the C++ client through its
+# Python binding (tests/interop-python), and the Java RocketMQ 4.9.7/5.3.3
+# NameServer, brokers and mqadmin (../shared/peers/java, never copied here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,22 @@ export CPP_CLIENT_PYTHON="$PYENV/bin/python"
 if [ ! -d tests/interop-node/node_modules ]; then
   (cd tests/interop-node && npm ci --no-audit --no-fund)
 fi
+
+# The Java peers: $ROCKETMQ_JAVA_PEERS, else shared/peers/java beside the
+# checkout or one of its parents (the tests look the same way).
+if [ -z "${ROCKETMQ_JAVA_PEERS:-}" ]; then
+  dir="$PWD"
+  while [ "$dir" != / ]; do
+    if [ -x "$dir/shared/peers/java/5.3.3/bin/mqnamesrv" ]; then
+      export ROCKETMQ_JAVA_PEERS="$dir/shared/peers/java"
+      break
+    fi
+    dir=$(dirname "$dir")
+  done
+fi
+[ -n "${ROCKETMQ_JAVA_PEERS:-}" ] || { echo "Java RocketMQ peers not found: set ROCKETMQ_JAVA_PEERS (../shared/peers/java)" >&2; exit 1; }
+command -v java >/dev/null || { echo "java (17) is needed for the Java peers" >&2; exit 1; }
+echo "Java peers: $ROCKETMQ_JAVA_PEERS" >&2
 
 # Shares the peers' target dir, so their compiled dependencies are reused.
 (cd tests/interop && CARGO_TARGET_DIR="$CACHE/target" cargo test --release -- --test-threads=1 --nocapture)

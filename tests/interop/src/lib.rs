@@ -1,13 +1,20 @@
 //! Harness for the interop tests: starts our `namesrv` and real peers (the
-//! rocketmq-rust broker) as
+//! rocketmq-rust broker, the Java NameServer, brokers and mqadmin) as
 //! processes on loopback, and talks to the NameServers with a minimal
 //! remoting client to observe their state independently of the peers.
 
+mod diff;
+mod java;
 mod namesrv;
 mod process;
 mod remoting;
 mod rust_peers;
 
+pub use diff::{normalise, Body, Comparison, Difference, Differential, Observed};
+pub use java::{
+    java_peers_dir, mqadmin, JavaBroker, JavaBrokerConf, JavaNamesrv, JavaProcess, JavaVersion,
+    ToolOutput,
+};
 pub use namesrv::{namesrv_bin, Namesrv};
 pub use process::{free_broker_port, wait_for};
 pub use remoting::{cluster_info, raw_call, request};

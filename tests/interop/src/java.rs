@@ -1,0 +1,349 @@
+//! The Java peers of `../shared/peers/java`: Apache RocketMQ's own NameServer,
+//! brokers and `mqadmin`, started from their launchers with small heaps on
+//! loopback and killed by PID when dropped (also when a test panics).
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::process::{free_broker_port, manifest_dir, spawn_log_drain};
+
+/// The two RocketMQ releases the Java peers come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JavaVersion {
+    V4_9_7,
+    V5_3_3,
+}
+
+impl JavaVersion {
+    fn dir_name(self) -> &'static str {
+        match self {
+            JavaVersion::V4_9_7 => "4.9.7",
+            JavaVersion::V5_3_3 => "5.3.3",
+        }
+    }
+}
+
+/// Small heaps and a quick JIT: the peers serve a handful of requests.
+const BROKER_JVM: &str =
+    "-Xms256m -Xmx256m -XX:MaxDirectMemorySize=256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
+const NAMESRV_JVM: &str = "-Xms128m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
+const TOOL_JVM: &str = "-Xms64m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto";
+
+/// Where the Java peers are: `$ROCKETMQ_JAVA_PEERS`, else `shared/peers/java`
+/// beside the checkout or beside one of its parents.
+pub fn java_peers_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("ROCKETMQ_JAVA_PEERS") {
+        return PathBuf::from(dir);
+    }
+    let start = manifest_dir();
+    for ancestor in start.ancestors() {
+        let candidate = ancestor.join("shared/peers/java");
+        if candidate.join("5.3.3/bin/mqnamesrv").exists() {
+            return candidate;
+        }
+    }
+    panic!(
+        "the Java RocketMQ peers were not found: set ROCKETMQ_JAVA_PEERS to the directory \
+         holding 4.9.7/ and 5.3.3/ (../shared/peers/java of the checkout)"
+    );
+}
+
+fn launcher(version: JavaVersion, name: &str) -> PathBuf {
+    let path = java_peers_dir()
+        .join(version.dir_name())
+        .join("bin")
+        .join(name);
+    assert!(path.exists(), "Java launcher missing: {}", path.display());
+    path
+}
+
+/// A JVM started by a launcher (which `exec`s java, so the PID is the JVM's).
+pub struct JavaProcess {
+    child: Child,
+    pub name: String,
+    /// `user.home` of the JVM: its logs are under `logs/rocketmqlogs/`.
+    pub home: PathBuf,
+}
+
+impl JavaProcess {
+    fn spawn(
+        version: JavaVersion,
+        launcher_name: &str,
+        name: &str,
+        conf: &Path,
+        home: &Path,
+        jvm: &str,
+    ) -> JavaProcess {
+        std::fs::create_dir_all(home).unwrap();
+        let mut child = Command::new(launcher(version, launcher_name))
+            .arg("-c")
+            .arg(conf)
+            .env("RMQ_HOME", home)
+            .env("JAVA_OPT_EXT", jvm)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {launcher_name} (is `java` on PATH?): {e}"));
+        let out_name: &'static str = Box::leak(name.to_string().into_boxed_str());
+        spawn_log_drain(
+            out_name,
+            child.stdout.take().unwrap(),
+            home.join("stdout.log"),
+            None,
+        );
+        spawn_log_drain(
+            out_name,
+            child.stderr.take().unwrap(),
+            home.join("stderr.log"),
+            None,
+        );
+        println!("{name}: java {launcher_name} pid {}", child.id());
+        JavaProcess {
+            child,
+            name: name.to_string(),
+            home: home.to_path_buf(),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL by PID, then reap.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// The JVM's stdout so far (launch errors land there).
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(self.home.join("stdout.log")).unwrap_or_default()
+    }
+
+    /// Waits until `addr` accepts connections, failing early if the JVM exits.
+    fn wait_listening(&mut self, addr: SocketAddr, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return;
+            }
+            if let Some(status) = self.exited() {
+                panic!(
+                    "{} exited ({status}) before listening on {addr}:\n{}",
+                    self.name,
+                    self.stdout()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not listen on {addr} within {timeout:?}",
+                self.name
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for JavaProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn write_properties(path: &Path, props: &[(String, String)]) {
+    let text: String = props.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    std::fs::write(path, text).unwrap();
+}
+
+fn owned(props: &[(&str, &str)]) -> Vec<(String, String)> {
+    props
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// A loopback port free now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The Java NameServer (`mqnamesrv`).
+pub struct JavaNamesrv {
+    pub process: JavaProcess,
+    pub addr: SocketAddr,
+}
+
+impl JavaNamesrv {
+    /// Starts it on a free loopback port with its files under `dir`, `extra`
+    /// added to its properties file; returns once it accepts connections.
+    pub fn start(version: JavaVersion, dir: &Path, extra: &[(&str, &str)]) -> JavaNamesrv {
+        std::fs::create_dir_all(dir).unwrap();
+        let port = free_port();
+        let mut props = owned(&[
+            ("listenPort", &port.to_string()),
+            ("bindAddress", "127.0.0.1"),
+            (
+                "kvConfigPath",
+                &dir.join("kvConfig.json").display().to_string(),
+            ),
+            (
+                "configStorePath",
+                &dir.join("namesrv.properties.store").display().to_string(),
+            ),
+        ]);
+        props.extend(owned(extra));
+        let conf = dir.join("namesrv.properties");
+        write_properties(&conf, &props);
+        let mut process = JavaProcess::spawn(
+            version,
+            "mqnamesrv",
+            "java-namesrv",
+            &conf,
+            &dir.join("home"),
+            NAMESRV_JVM,
+        );
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        process.wait_listening(addr, Duration::from_secs(60));
+        println!("java namesrv {} on {addr}", version.dir_name());
+        JavaNamesrv { process, addr }
+    }
+}
+
+/// A Java broker (`mqbroker`) with its store under its own directory.
+pub struct JavaBroker {
+    pub process: JavaProcess,
+    pub version: JavaVersion,
+    pub cluster: String,
+    pub name: String,
+    pub id: i64,
+    /// `127.0.0.1:listenPort`, as it registers.
+    pub addr: String,
+}
+
+/// What a test says about a broker; the rest of its file is fixed.
+pub struct JavaBrokerConf<'a> {
+    pub version: JavaVersion,
+    pub cluster: &'a str,
+    pub name: &'a str,
+    pub id: i64,
+    /// `ASYNC_MASTER`, `SYNC_MASTER` or `SLAVE`.
+    pub role: &'a str,
+    /// NameServer addresses, `;`-separated as in `namesrvAddr`.
+    pub namesrv: &'a str,
+    pub extra: &'a [(&'a str, &'a str)],
+}
+
+impl JavaBroker {
+    /// Starts the broker and returns once it listens (it registers later: a
+    /// 4.9.7 broker about 10 s after start, a 5.3.3 one at start).
+    pub fn start(dir: &Path, conf: JavaBrokerConf<'_>) -> JavaBroker {
+        std::fs::create_dir_all(dir).unwrap();
+        let port = free_broker_port();
+        let store = dir.join("store");
+        let mut props = owned(&[
+            ("brokerClusterName", conf.cluster),
+            ("brokerName", conf.name),
+            ("brokerId", &conf.id.to_string()),
+            ("brokerRole", conf.role),
+            ("brokerIP1", "127.0.0.1"),
+            ("brokerIP2", "127.0.0.1"),
+            ("listenPort", &port.to_string()),
+            ("haListenPort", &(port + 1).to_string()),
+            ("namesrvAddr", conf.namesrv),
+            ("storePathRootDir", &store.display().to_string()),
+            (
+                "storePathCommitLog",
+                &store.join("commitlog").display().to_string(),
+            ),
+            ("mappedFileSizeCommitLog", "67108864"),
+            ("mappedFileSizeConsumeQueue", "600000"),
+            ("autoCreateTopicEnable", "true"),
+            ("flushDiskType", "ASYNC_FLUSH"),
+        ]);
+        if conf.version == JavaVersion::V5_3_3 {
+            // 4.9.7 has no bindAddress: it listens on every interface.
+            props.extend(owned(&[("bindAddress", "127.0.0.1")]));
+        }
+        props.extend(owned(conf.extra));
+        let file = dir.join("broker.properties");
+        write_properties(&file, &props);
+        let mut process = JavaProcess::spawn(
+            conf.version,
+            "mqbroker",
+            &format!("java-broker-{}-{}", conf.name, conf.id),
+            &file,
+            &dir.join("home"),
+            BROKER_JVM,
+        );
+        let addr = format!("127.0.0.1:{port}");
+        process.wait_listening(addr.parse().unwrap(), Duration::from_secs(90));
+        JavaBroker {
+            process,
+            version: conf.version,
+            cluster: conf.cluster.to_string(),
+            name: conf.name.to_string(),
+            id: conf.id,
+            addr,
+        }
+    }
+}
+
+/// What one `mqadmin` run printed.
+#[derive(Debug)]
+pub struct ToolOutput {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs Java's `mqadmin` with `args`, its logs under `home`; fails the test
+/// if it has not finished within two minutes.
+pub fn mqadmin(version: JavaVersion, home: &Path, args: &[&str]) -> ToolOutput {
+    std::fs::create_dir_all(home).unwrap();
+    let child = Command::new(launcher(version, "mqadmin"))
+        .args(args)
+        .env("RMQ_HOME", home)
+        .env("JAVA_OPT_EXT", TOOL_JVM)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start mqadmin (is `java` on PATH?)");
+    let pid = child.id();
+    let watchdog = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(200));
+            // The process is gone once /proc forgets it (or it is a zombie).
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            if stat.is_empty() || stat.contains(") Z") {
+                return false;
+            }
+        }
+        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+        true
+    });
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().unwrap();
+    let timed_out = watchdog.join().unwrap_or(false);
+    assert!(!timed_out, "mqadmin {args:?} did not finish within 120 s");
+    ToolOutput {
+        status,
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
