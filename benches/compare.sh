@@ -38,20 +38,8 @@ TOPICS="TBW102,SELF_TEST_TOPIC,BenchmarkTest,OFFSET_MOVED_EVENT"
 JAVA_HEAP="${JAVA_NS_HEAP:--Xms1g -Xmx1g}"
 TICK=$(getconf CLK_TCK)
 
-# The Java peers: $ROCKETMQ_JAVA_PEERS, else the first shared/peers/java above this checkout.
-java_peers() {
-  if [ -n "${ROCKETMQ_JAVA_PEERS:-}" ]; then echo "$ROCKETMQ_JAVA_PEERS"; return; fi
-  local dir; dir=$(pwd -P)
-  while :; do
-    [ -d "$dir/shared/peers/java" ] && { echo "$dir/shared/peers/java"; return; }
-    [ "$dir" = / ] && return 1
-    dir=$(dirname "$dir")
-  done
-}
-JAVA_PEERS=$(java_peers) || { echo "compare.sh: no Java RocketMQ peers: set ROCKETMQ_JAVA_PEERS or provide shared/peers/java above $(pwd -P)" >&2; exit 1; }
+JAVA_PEERS=$(bash scripts/java-peers.sh)
 JAVA_NS="$JAVA_PEERS/5.3.3/bin/mqnamesrv"
-[ -x "$JAVA_NS" ] || { echo "compare.sh: $JAVA_NS missing (Java peers at $JAVA_PEERS)" >&2; exit 1; }
-command -v java >/dev/null || { echo "compare.sh: java (17) is not on PATH; the Java NameServer needs it" >&2; exit 1; }
 
 mapfile -t bins < <(bash scripts/peers.sh)
 BROKER_BIN="${bins[0]}"; RUST_NS_BIN="${bins[1]}"

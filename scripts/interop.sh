@@ -29,20 +29,9 @@ if [ ! -d tests/interop-node/node_modules ]; then
   (cd tests/interop-node && npm ci --no-audit --no-fund)
 fi
 
-# The Java peers: $ROCKETMQ_JAVA_PEERS, else shared/peers/java beside the
-# checkout or one of its parents (the tests look the same way).
-if [ -z "${ROCKETMQ_JAVA_PEERS:-}" ]; then
-  dir="$PWD"
-  while [ "$dir" != / ]; do
-    if [ -x "$dir/shared/peers/java/5.3.3/bin/mqnamesrv" ]; then
-      export ROCKETMQ_JAVA_PEERS="$dir/shared/peers/java"
-      break
-    fi
-    dir=$(dirname "$dir")
-  done
-fi
-[ -n "${ROCKETMQ_JAVA_PEERS:-}" ] || { echo "Java RocketMQ peers not found: set ROCKETMQ_JAVA_PEERS (../shared/peers/java)" >&2; exit 1; }
-command -v java >/dev/null || { echo "java (17) is needed for the Java peers" >&2; exit 1; }
+# The Java peers (../shared/peers/java); the tests find them through this.
+ROCKETMQ_JAVA_PEERS=$(bash scripts/java-peers.sh)
+export ROCKETMQ_JAVA_PEERS
 echo "Java peers: $ROCKETMQ_JAVA_PEERS" >&2
 
 # Shares the peers' target dir, so their compiled dependencies are reused.
