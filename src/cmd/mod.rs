@@ -18,6 +18,7 @@ mod unregister_broker;
 use std::sync::Arc;
 
 use crate::remoting::{RemotingCommand, RequestCode, ResponseCode};
+use crate::route::fingerprint::RegisterBodyCrc;
 use crate::route::ConnId;
 use crate::shared::Shared;
 
@@ -91,10 +92,15 @@ async fn serve(
     use RequestCode::*;
     match code {
         REGISTER_BROKER => {
+            // One CRC pass over the body serves both paths.
+            let crc = RegisterBodyCrc::of(&req.body);
+            if let Some(answer) = register_broker::answer_if_unchanged(shared, origin, req, crc) {
+                return Ok(answer);
+            }
             let (owned, for_parse) = (req.clone(), shared.clone());
             let parsed = shared
                 .bulk
-                .run(move || register_broker::RegisterBroker::parse(&owned, &for_parse))
+                .run(move || register_broker::RegisterBroker::parse(&owned, &for_parse, crc))
                 .await
                 .map_err(|e| CmdError::Internal(e.to_string()))??;
             parsed.apply(shared, origin, req)

@@ -1,4 +1,6 @@
-//! REGISTER_BROKER (103): a broker's full registration, every 30 s.
+//! REGISTER_BROKER (103): a broker's full registration, every 30 s. Most
+//! repeat the previous one ([`answer_if_unchanged`]): those only refresh
+//! liveness; the rest are parsed and applied in full.
 
 use std::sync::Arc;
 
@@ -6,8 +8,9 @@ use super::get_route_info::ZONE_NAME;
 use super::{CmdError, Header, Origin};
 use crate::kvconfig::{kv_table_json, NAMESPACE_ORDER_TOPIC_CONFIG};
 use crate::remoting::{RemotingCommand, ResponseCode};
+use crate::route::fingerprint::RegisterBodyCrc;
 use crate::route::register_body::{self, RegisterBrokerBody};
-use crate::route::BrokerRegistration;
+use crate::route::{BrokerRegistration, RegisterResult, RegistrationFingerprint, RegistrationId};
 use crate::shared::Shared;
 
 pub struct RegisterBroker {
@@ -16,8 +19,12 @@ pub struct RegisterBroker {
 
 impl RegisterBroker {
     /// Parses header and body; the body (possibly megabytes) is decoded here,
-    /// before any lock is taken.
-    pub fn parse(req: &RemotingCommand, shared: &Shared) -> Result<Self, CmdError> {
+    /// before any lock is taken. `crc` is the body's, computed once.
+    pub fn parse(
+        req: &RemotingCommand,
+        shared: &Shared,
+        crc: RegisterBodyCrc,
+    ) -> Result<Self, CmdError> {
         let h = Header(&req.ext_fields);
         let broker_name = h.required_string("brokerName")?;
         let broker_addr = h.required_string("brokerAddr")?;
@@ -29,9 +36,9 @@ impl RegisterBroker {
         let heartbeat_timeout_ms = h.lenient_i64("heartbeatTimeoutMillis");
         let enable_acting_master = h.optional_bool("enableActingMaster");
         let compressed = h.bool_or_false("compressed");
-        let body_crc32 = h.lenient_i64("bodyCrc32").unwrap_or(0);
 
-        if body_crc32 != 0 && i64::from(masked_crc32(&req.body)) != body_crc32 {
+        let claimed_crc32 = h.lenient_i64("bodyCrc32").unwrap_or(0);
+        if claimed_crc32 != 0 && i64::from(masked(crc.whole)) != claimed_crc32 {
             return Err(CmdError::Body("crc32 not match".into()));
         }
         for (field, value) in [
@@ -72,6 +79,7 @@ impl RegisterBroker {
                 wrapper,
                 filter_server_list,
                 conn: None,
+                fingerprint: Some(fingerprint(req, crc)),
             },
         })
     }
@@ -99,26 +107,74 @@ impl RegisterBroker {
             }
         };
         shared.route_cache.invalidate(&result.changed_topics);
-        if let Some(notice) = result.notice {
-            shared.notify(vec![notice]);
-        }
-        let mut response = req.response(ResponseCode::SUCCESS, None);
-        if let Some(addr) = result.master_addr {
-            response = response.with_ext("masterAddr", addr);
-        }
-        if let Some(addr) = result.ha_server_addr {
-            response = response.with_ext("haServerAddr", addr);
-        }
-        if shared.config().namesrv.return_order_topic_config_to_broker {
-            if let Some(entries) = shared.kv.list(NAMESPACE_ORDER_TOPIC_CONFIG) {
-                response = response.with_body(kv_table_json(&entries));
-            }
-        }
-        Ok(response)
+        tracing::debug!(
+            broker = %req.ext_fields.get("brokerName").map_or("", String::as_str),
+            changed_topics = result.changed_topics.len(),
+            "registration applied in full"
+        );
+        Ok(answer(shared, req, result))
     }
 }
 
+/// The fast path: when `req` repeats the broker's previous registration
+/// (same header fields and body, same connection, nothing changed in the
+/// tables since), liveness is refreshed and the answer built without
+/// decoding the body. `None` sends the request down the full path, which
+/// also reports whatever is wrong with it.
+pub fn answer_if_unchanged(
+    shared: &Shared,
+    origin: Origin,
+    req: &RemotingCommand,
+    crc: RegisterBodyCrc,
+) -> Option<RemotingCommand> {
+    let h = Header(&req.ext_fields);
+    // A body that fails its check is left to the full path to refuse.
+    let claimed_crc32 = h.lenient_i64("bodyCrc32").unwrap_or(0);
+    if claimed_crc32 != 0 && i64::from(masked(crc.whole)) != claimed_crc32 {
+        return None;
+    }
+    let fingerprint = fingerprint(req, crc);
+    let id = RegistrationId {
+        cluster_name: h.optional("clusterName")?,
+        broker_addr: h.optional("brokerAddr")?,
+        broker_name: h.optional("brokerName")?,
+        broker_id: h.optional("brokerId")?.parse().ok()?,
+        conn: origin.conn,
+        fingerprint: &fingerprint,
+    };
+    let result = shared
+        .routes
+        .refresh_unchanged(&id, shared.route_options(), Shared::now_ms())?;
+    tracing::debug!(broker = %id.broker_name, addr = %id.broker_addr, "unchanged registration; liveness refreshed");
+    Some(answer(shared, req, result))
+}
+
+fn fingerprint(req: &RemotingCommand, crc: RegisterBodyCrc) -> RegistrationFingerprint {
+    RegistrationFingerprint::new(&req.ext_fields, req.version, req.body.len(), crc.stable)
+}
+
+/// SUCCESS with a slave's master addresses, and the ORDER_TOPIC_CONFIG KV
+/// table when `returnOrderTopicConfigToBroker` (as Java answers).
+fn answer(shared: &Shared, req: &RemotingCommand, result: RegisterResult) -> RemotingCommand {
+    if let Some(notice) = result.notice {
+        shared.notify(vec![notice]);
+    }
+    let mut response = req.response(ResponseCode::SUCCESS, None);
+    if let Some(addr) = result.master_addr {
+        response = response.with_ext("masterAddr", addr);
+    }
+    if let Some(addr) = result.ha_server_addr {
+        response = response.with_ext("haServerAddr", addr);
+    }
+    if shared.config().namesrv.return_order_topic_config_to_broker {
+        if let Some(entries) = shared.kv.list(NAMESPACE_ORDER_TOPIC_CONFIG) {
+            response = response.with_body(kv_table_json(&entries));
+        }
+    }
+    response
+}
+
 /// java.util.zip.CRC32 masked to a non-negative int (Java `UtilAll.crc32`).
-pub fn masked_crc32(bytes: &[u8]) -> i32 {
-    (crc32fast::hash(bytes) & 0x7FFF_FFFF) as i32
+fn masked(crc32: u32) -> i32 {
+    (crc32 & 0x7FFF_FFFF) as i32
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 use serde_json::Value;
 
+use super::fingerprint::RegistrationFingerprint;
 use super::model::{
     BrokerData, ClusterInfo, DataVersion, QueueData, TopicConfig, TopicConfigWrapper,
     TopicRouteData, MASTER_ID, PERM_READ, PERM_WRITE,
@@ -51,10 +52,14 @@ struct BrokerLiveInfo {
     data_version: DataVersion,
     conn: Option<ConnId>,
     ha_server_addr: String,
+    /// The registration that last set this entry, with the table generation
+    /// and options right after it: repeating it while neither has moved
+    /// would change nothing (see [`RouteInfoManager::refresh_unchanged`]).
+    unchanged: Option<(RegistrationFingerprint, u64, RouteOptions)>,
 }
 
 /// Settings of the NameServer configuration that change route behaviour.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RouteOptions {
     pub support_acting_master: bool,
     pub delete_topic_with_broker_registration: bool,
@@ -75,6 +80,19 @@ pub struct BrokerRegistration {
     pub wrapper: TopicConfigWrapper,
     pub filter_server_list: Vec<String>,
     pub conn: Option<ConnId>,
+    /// Lets a later identical registration skip the full path.
+    pub fingerprint: Option<RegistrationFingerprint>,
+}
+
+/// Who is registering, and the fingerprint of what it sent.
+#[derive(Debug)]
+pub struct RegistrationId<'a> {
+    pub cluster_name: &'a str,
+    pub broker_addr: &'a str,
+    pub broker_name: &'a str,
+    pub broker_id: i64,
+    pub conn: ConnId,
+    pub fingerprint: &'a RegistrationFingerprint,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -186,6 +204,7 @@ impl RouteInfoManager {
         let broker_before = t.broker_addr.get(reg.broker_name.as_str()).cloned();
         let filters_before = t.filter_server.get(&live_key).cloned();
         let name = reg.broker_name.clone();
+        let fingerprint = reg.fingerprint.clone();
         let result = register_locked(&mut t, reg, &current, opts, now_ms);
         if t.broker_addr.get(name.as_str()) != broker_before.as_ref()
             || t.filter_server.get(&live_key) != filters_before.as_ref()
@@ -193,7 +212,50 @@ impl RouteInfoManager {
             // Still under the write lock, so no reader tags old data with it.
             self.generation.fetch_add(1, Ordering::Release);
         }
+        if let (Ok(_), Some(fingerprint)) = (&result, fingerprint) {
+            if let Some(live) = t.broker_live.get_mut(&live_key) {
+                live.unchanged = Some((fingerprint, self.generation(), opts));
+            }
+        }
         result
+    }
+
+    /// REGISTER_BROKER repeating, byte for byte, the registration that last
+    /// set this broker's entry, over the same connection, with no change to
+    /// the tables or options since: the full path would change nothing, so
+    /// only liveness is refreshed (under the read lock) and the answer's
+    /// master addresses are read. `None` when that does not hold; the caller
+    /// then registers in full.
+    pub fn refresh_unchanged(
+        &self,
+        id: &RegistrationId<'_>,
+        opts: RouteOptions,
+        now_ms: i64,
+    ) -> Option<RegisterResult> {
+        let t = self.tables.read();
+        let live = t
+            .broker_live
+            .get(&BrokerAddrInfo::new(id.cluster_name, id.broker_addr))?;
+        let (fingerprint, generation, options) = live.unchanged.as_ref()?;
+        let same = fingerprint == id.fingerprint
+            && *generation == self.generation()
+            && *options == opts
+            && live.conn == Some(id.conn)
+            && t.broker_addr
+                .get(id.broker_name)
+                .and_then(|b| b.broker_addrs.get(&id.broker_id))
+                .is_some_and(|addr| addr == id.broker_addr);
+        if !same {
+            return None;
+        }
+        live.last_update_ms.store(now_ms, Ordering::Relaxed);
+        let (master_addr, ha_server_addr) =
+            master_of(&t, id.cluster_name, id.broker_name, id.broker_id);
+        Some(RegisterResult {
+            master_addr,
+            ha_server_addr,
+            ..RegisterResult::default()
+        })
     }
 }
 
@@ -216,6 +278,36 @@ fn current_queue_perms(t: &Tables, reg: &BrokerRegistration) -> Vec<Option<i32>>
                 .then_some(q.perm)
         })
         .collect()
+}
+
+/// For a slave, its live master's address and HA address (Java answers
+/// them to every registration of a slave).
+fn master_of(
+    t: &Tables,
+    cluster_name: &str,
+    broker_name: &str,
+    broker_id: i64,
+) -> (Option<String>, Option<String>) {
+    if broker_id == MASTER_ID {
+        return (None, None);
+    }
+    let Some(master_addr) = t
+        .broker_addr
+        .get(broker_name)
+        .and_then(|b| b.broker_addrs.get(&MASTER_ID))
+    else {
+        return (None, None);
+    };
+    match t
+        .broker_live
+        .get(&BrokerAddrInfo::new(cluster_name, master_addr))
+    {
+        Some(master) => (
+            Some(master_addr.clone()),
+            Some(master.ha_server_addr.clone()),
+        ),
+        None => (None, None),
+    }
 }
 
 /// `current` is [`current_queue_perms`] of `reg`, taken with no writer in between.
@@ -382,6 +474,7 @@ fn register_locked(
             data_version: reg.wrapper.data_version,
             conn: reg.conn,
             ha_server_addr: reg.ha_server_addr.clone(),
+            unchanged: None,
         },
     );
     if previous.is_none() {
@@ -398,16 +491,9 @@ fn register_locked(
             .insert(live_key, reg.filter_server_list.clone());
     }
 
+    (result.master_addr, result.ha_server_addr) =
+        master_of(t, &reg.cluster_name, &reg.broker_name, reg.broker_id);
     let broker = &t.broker_addr[&name];
-    if reg.broker_id != MASTER_ID {
-        if let Some(master_addr) = broker.broker_addrs.get(&MASTER_ID) {
-            let master_key = BrokerAddrInfo::new(&reg.cluster_name, master_addr);
-            if let Some(master) = t.broker_live.get(&master_key) {
-                result.master_addr = Some(master_addr.clone());
-                result.ha_server_addr = Some(master.ha_server_addr.clone());
-            }
-        }
-    }
 
     if min_id_changed && opts.notify_min_broker_id_changed {
         result.notice = min_id_notice(broker, None, Some(reg.ha_server_addr.clone()));

@@ -2,13 +2,15 @@
 //! Nothing here knows about sockets or frames.
 
 pub mod cache;
+pub mod fingerprint;
 pub mod manager;
 pub mod model;
 pub mod register_body;
 
+pub use fingerprint::RegistrationFingerprint;
 pub use manager::{
-    BrokerRegistration, ConnId, MinBrokerIdNotice, RegisterResult, RouteInfoManager, RouteOptions,
-    UnregisterRequest,
+    BrokerRegistration, ConnId, MinBrokerIdNotice, RegisterResult, RegistrationId,
+    RouteInfoManager, RouteOptions, UnregisterRequest,
 };
 pub use model::{
     BrokerData, DataVersion, QueueData, TopicConfig, TopicConfigWrapper, TopicRouteData,

@@ -33,6 +33,15 @@ impl Server {
     }
 
     pub fn start_in(dir: tempfile::TempDir, props: &[(&str, &str)]) -> Server {
+        Self::start_logging(dir, props, "info")
+    }
+
+    /// As [`start_in`](Self::start_in), with `log_filter` as `RUST_LOG`.
+    pub fn start_logging(
+        dir: tempfile::TempDir,
+        props: &[(&str, &str)],
+        log_filter: &str,
+    ) -> Server {
         let conf = dir.path().join("namesrv.properties");
         let mut text = format!(
             "listenPort=0\nbindAddress=127.0.0.1\nkvConfigPath={}\nconfigStorePath={}\n",
@@ -46,7 +55,7 @@ impl Server {
         let mut child = Command::new(binary())
             .arg("-c")
             .arg(&conf)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", log_filter)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
