@@ -30,6 +30,16 @@ impl Namesrv {
     }
 
     pub fn start_on(dir: &Path, port: u16, extra: &[(&str, &str)]) -> Namesrv {
+        Self::start_logging(dir, port, extra, "info")
+    }
+
+    /// As [`start_on`](Self::start_on), with `log_filter` as `RUST_LOG`.
+    pub fn start_logging(
+        dir: &Path,
+        port: u16,
+        extra: &[(&str, &str)],
+        log_filter: &str,
+    ) -> Namesrv {
         let bin = namesrv_bin();
         require(&bin, "namesrv binary");
         std::fs::create_dir_all(dir).unwrap();
@@ -46,7 +56,7 @@ impl Namesrv {
         let mut child = Command::new(&bin)
             .arg("-c")
             .arg(&conf)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", log_filter)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

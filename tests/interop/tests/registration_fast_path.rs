@@ -1,0 +1,118 @@
+//! Issue 12 with real brokers: a Java 5.3.3 broker, a Java 4.9.7 broker and
+//! a rocketmq-rust broker re-register every 10 s (their shortest period).
+//! The Java brokers' periodic re-registrations repeat the previous one byte
+//! for byte (but the 5.3.3 body's mappingDataVersion stamp) and take
+//! namesrv's fast path (liveness refreshed, body not parsed); a topic made
+//! with `mqadmin updateTopic` changes a broker's data version, so its next
+//! registration takes the full path and the topic is routed. The
+//! rocketmq-rust broker 1.0 writes its topic table in a new order every time
+//! (a Rust HashMap), so each of its registrations is parsed; they change
+//! nothing. namesrv's debug log names the path of every registration.
+
+use std::time::Duration;
+
+use namesrv_interop::*;
+
+const CLUSTER: &str = "FastCluster";
+const FULL: &str = "registration applied in full";
+const UNCHANGED: &str = "unchanged registration; liveness refreshed";
+
+/// How many registrations of `broker` took each path so far: (full, unchanged).
+fn paths(ns: &Namesrv, broker: &str) -> (usize, usize) {
+    let tag = format!("broker={broker} ");
+    let log = ns.log();
+    let count = |path: &str| {
+        log.lines()
+            .filter(|l| l.contains(path) && format!("{l} ").contains(&tag))
+            .count()
+    };
+    (count(FULL), count(UNCHANGED))
+}
+
+#[test]
+fn periodic_re_registrations_take_the_fast_path_and_a_topic_change_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let ns = Namesrv::start_logging(
+        &dir.path().join("ours"),
+        0,
+        &[],
+        "info,namesrv::cmd::register_broker=debug",
+    );
+    let addr = ns.addr_string();
+    let period = [("registerNameServerPeriod", "10000")];
+    let java = |version, name, sub: &str| {
+        JavaBroker::start(
+            &dir.path().join(sub),
+            JavaBrokerConf {
+                version,
+                cluster: CLUSTER,
+                name,
+                id: 0,
+                role: "ASYNC_MASTER",
+                namesrv: &addr,
+                extra: &period,
+            },
+        )
+    };
+    let _b5 = java(JavaVersion::V5_3_3, "fast5", "b5");
+    let _b4 = java(JavaVersion::V4_9_7, "fast4", "b4");
+    let _rust = Broker::start_with(&addr, CLUSTER, "fastrs", &dir.path().join("rs"), &period);
+    let brokers = ["fast5", "fast4"];
+
+    wait_for(
+        Duration::from_secs(90),
+        "fastrs: periodic re-registrations applied in full, changing nothing",
+        || {
+            ns.log()
+                .lines()
+                .filter(|l| l.contains(FULL) && l.contains("broker=fastrs changed_topics=0"))
+                .count()
+                >= 2
+        },
+    );
+    assert_eq!(paths(&ns, "fastrs").1, 0, "fastrs never repeats its bytes");
+    for broker in brokers {
+        wait_for(
+            Duration::from_secs(90),
+            &format!("{broker}: a periodic re-registration on the fast path"),
+            || paths(&ns, broker).1 >= 1,
+        );
+    }
+    let before: Vec<(usize, usize)> = brokers.iter().map(|b| paths(&ns, b)).collect();
+    println!("paths (full, unchanged) before the topic change: {before:?}");
+
+    let out = mqadmin(
+        JavaVersion::V5_3_3,
+        &dir.path().join("mqadmin"),
+        &["updateTopic", "-n", &addr, "-c", CLUSTER, "-t", "FastTopic"],
+    );
+    println!("{}{}", out.stdout, out.stderr);
+    // Each Java broker re-registers at once with a new data version.
+    for (broker, (full_before, _)) in brokers.iter().zip(&before) {
+        wait_for(
+            Duration::from_secs(30),
+            &format!("{broker}: FastTopic routed after a full registration"),
+            || {
+                let route = Observed::from_answer(&raw_call(
+                    ns.addr,
+                    request(105, &[("topic", "FastTopic")]),
+                ));
+                let routed = route.json()["queueDatas"]
+                    .as_array()
+                    .is_some_and(|qs| qs.iter().any(|q| q["brokerName"] == *broker));
+                routed && paths(&ns, broker).0 > *full_before
+            },
+        );
+    }
+    // And then settles back on the fast path.
+    let after: Vec<(usize, usize)> = brokers.iter().map(|b| paths(&ns, b)).collect();
+    for (broker, (_, unchanged_after)) in brokers.iter().zip(&after) {
+        wait_for(
+            Duration::from_secs(60),
+            &format!("{broker}: back on the fast path"),
+            || paths(&ns, broker).1 > *unchanged_after,
+        );
+    }
+    let end: Vec<(usize, usize)> = brokers.iter().map(|b| paths(&ns, b)).collect();
+    println!("paths (full, unchanged) at the end: {end:?}");
+}
