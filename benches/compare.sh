@@ -16,7 +16,9 @@
 # in turn, ROUNDS times, interleaved; the median round (by req/s) is reported,
 # as a shared 2-core machine is noisy.
 # Then, against the three NameServers: registrations of 10,000-topic bodies
-# (namesrv-bench register, 4 brokers back to back, the Java JSON form) and
+# (namesrv-bench register, 4 brokers back to back, the Java JSON form with
+# bodyCrc32), each with a new data version, then each repeating the broker's
+# previous body (--unchanged: what a broker sends every 30 s), and
 # route lookups while 10 brokers x 10,000 topics re-register back to back
 # (namesrv-bench mixed): route p99 under churn over idle. Last, on a fresh
 # server of each kind, resident memory with 100 brokers x 10,000 topics.
@@ -166,7 +168,7 @@ measure() {
   echo "${out%\}},\"cpu_ticks\":$((after - before))}"
 }
 route() { "$BENCH" route --addr "127.0.0.1:$1" -c "$CONNS" -p "$PIPE" -d "$SECS" --topic-names "$TOPICS" --json; }
-reg() { "$BENCH" register --register-addr "127.0.0.1:$1" -b 4 -k 10000 --register-duration "$SECS" --register-json; }
+reg() { "$BENCH" register --register-addr "127.0.0.1:$1" -b 4 -k 10000 --register-duration "$SECS" --register-json "${@:2}"; }
 
 echo "warm-up (uncounted, JIT warm-up for the Java server, every server alike): one route round per server, one registration round per NameServer" >&2
 for port in "$OURS" "$RUST" "$JAVA" "$ECHO"; do route "$port" >/dev/null 2>&1; done
@@ -186,6 +188,10 @@ echo "registrations: 4 brokers x 10,000 topics back to back, $SECS s each" >&2
 measure "$OURS_PID" reg "$OURS" >"$res/ours.reg"
 measure "$RUST_PID" reg "$RUST" >"$res/rust.reg"
 measure "$JAVA_PID" reg "$JAVA" >"$res/java.reg"
+echo "unchanged re-registrations: the same, each broker re-sending one body (a broker whose topics did not change)" >&2
+measure "$OURS_PID" reg "$OURS" --unchanged >"$res/ours.same"
+measure "$RUST_PID" reg "$RUST" --unchanged >"$res/rust.same"
+measure "$JAVA_PID" reg "$JAVA" --unchanged >"$res/java.same"
 
 # mixed PID PORT: namesrv-bench mixed (a route phase idle, then one under churn);
 # prints its JSON lines plus {"mode":"cpu","idle_ticks":…,"churn_ticks":…}: the
@@ -283,16 +289,17 @@ print(f"(median round of {rounds} by req/s; CPU µs/lookup = server utime+stime 
       f" / lookups answered in them; {JAVA_NOTE}, its RSS depends on it)")
 print()
 
-# Registrations.
-reg = {s: lines(f"{s}.reg")[0] for s in ("ours", "rust", "java")}
-reg_cpu = {s: cpu_per(r["cpu_ticks"], r["requests"], 1e3) for s, r in reg.items()}
-print(f"{'10k-topic registrations':<24}{'reg/s':>10}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/reg':>12}")
-for s, r in reg.items():
-    print(f"{NAMES[s]:<24}{r['per_sec']:>10.1f}{r['errors']:>8}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{reg_cpu[s]:>12.2f}")
-for s in OTHERS:
-    print(f"ours / {NAMES[s]}: {reg['ours']['per_sec'] / max(reg[s]['per_sec'], 1e-9):.2f}x registrations/s, "
-          f"{x(reg_cpu[s], reg_cpu['ours']):.2f}x less server CPU per registration")
-print()
+# Registrations: each one changed (two data versions alternate), then unchanged.
+for ext, title in (("reg", "10k-topic registrations"), ("same", "unchanged re-registrations")):
+    reg = {s: lines(f"{s}.{ext}")[0] for s in ("ours", "rust", "java")}
+    reg_cpu = {s: cpu_per(r["cpu_ticks"], r["requests"], 1e3) for s, r in reg.items()}
+    print(f"{title:<26}{'reg/s':>8}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/reg':>12}")
+    for s, r in reg.items():
+        print(f"{NAMES[s]:<26}{r['per_sec']:>8.1f}{r['errors']:>8}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{reg_cpu[s]:>12.3f}")
+    for s in OTHERS:
+        print(f"ours / {NAMES[s]}: {reg['ours']['per_sec'] / max(reg[s]['per_sec'], 1e-9):.2f}x registrations/s, "
+              f"{x(reg_cpu[s], reg_cpu['ours']):.2f}x less server CPU per registration")
+    print()
 
 # Route lookups under churn.
 mix = {s: {j["mode"]: j for j in lines(f"{s}.mix")} for s in ("ours", "rust", "java")}

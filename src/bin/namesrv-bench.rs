@@ -90,6 +90,10 @@ struct RegisterArgs {
     /// Send the compressed body form (compressed=true).
     #[arg(long)]
     compressed: bool,
+    /// Send the same body every time, as a broker whose topics do not change
+    /// (default: two data versions alternate, so each registration changes).
+    #[arg(long)]
+    unchanged: bool,
     #[arg(long = "register-duration", default_value_t = 10)]
     register_duration: u64,
     #[arg(long = "register-json")]
@@ -369,11 +373,15 @@ fn register_request(
         .with_ext("brokerId", 0)
         .with_ext("enableActingMaster", false)
         .with_ext("compressed", compressed);
+    // bodyCrc32 as brokers send it (the NameServer checks it).
+    let crc = crc32fast::hash(&body) & 0x7FFF_FFFF;
+    req = req.with_ext("bodyCrc32", crc);
     req.body = body;
     req
 }
 
-/// One broker re-registering until `stop`; every registration bumps the data version.
+/// One broker re-registering until `stop`; every registration bumps the data
+/// version unless `--unchanged`.
 async fn register_worker(
     args: RegisterArgs,
     broker: usize,
@@ -396,7 +404,13 @@ async fn register_worker(
             register_body(&prefix, k, counter).into()
         }
     };
-    let bodies = [build(2), build(1)];
+    let first = build(1);
+    let second = if args.unchanged {
+        first.clone()
+    } else {
+        build(2)
+    };
+    let bodies = [second, first];
     let mut counter = 1u64;
     let interval = (rate > 0.0).then(|| Duration::from_secs_f64(1.0 / rate));
     while !stop.load(Ordering::Relaxed) {
