@@ -56,10 +56,14 @@ fn killed_master_leaves_the_slave_acting_as_on_java() {
 
     // Both NameServers drop the master when its connections close; the
     // answers must then agree with the slave standing in as id 0.
-    wait_for(Duration::from_secs(60), "slave acting master on both", || {
-        let c = diff.compare("after", &route, SerializeType::Json);
-        c.differences.is_empty() && addrs(&c)["0"] == slave.addr.as_str()
-    });
+    wait_for(
+        Duration::from_secs(60),
+        "slave acting master on both",
+        || {
+            let c = diff.compare("after", &route, SerializeType::Json);
+            c.differences.is_empty() && addrs(&c)["0"] == slave.addr.as_str()
+        },
+    );
     for topic in ["act5", "TBW102", CLUSTER] {
         let answer = diff.assert_same(
             &format!("105 {topic} after the kill"),

@@ -29,10 +29,7 @@ fn compressed_register_with_a_false_header_routes_on_ours_only() {
     wait_for(Duration::from_secs(60), "zip5 routed by ours", || {
         ours.route_code("zip5") == 0
     });
-    let route = Observed::from_answer(&raw_call(
-        ours.addr,
-        request(105, &[("topic", "TBW102")]),
-    ));
+    let route = Observed::from_answer(&raw_call(ours.addr, request(105, &[("topic", "TBW102")])));
     assert_eq!(route.code, 0);
     assert_eq!(
         route.json()["brokerDatas"][0]["brokerAddrs"]["0"],
@@ -43,16 +40,23 @@ fn compressed_register_with_a_false_header_routes_on_ours_only() {
     // NameServer, then the answer's code, SYSTEM_ERROR (1).
     let log = broker.process.home.join("logs/rocketmqlogs/broker.log");
     let target = format!("TargetHost={}", java.addr);
-    wait_for(Duration::from_secs(60), "broker logs Java's refusal", || {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines
-            .windows(2)
-            .any(|w| w[0].contains(&target) && w[1].contains("CODE: 1 "))
-    });
+    wait_for(
+        Duration::from_secs(60),
+        "broker logs Java's refusal",
+        || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            lines
+                .windows(2)
+                .any(|w| w[0].contains(&target) && w[1].contains("CODE: 1 "))
+        },
+    );
     for topic in ["zip5", "TBW102", "ZipCluster"] {
         let java_code = raw_call(java.addr, request(105, &[("topic", topic)])).code;
-        assert_eq!(java_code, 17, "Java routes {topic} (TOPIC_NOT_EXIST expected)");
+        assert_eq!(
+            java_code, 17,
+            "Java routes {topic} (TOPIC_NOT_EXIST expected)"
+        );
         assert_eq!(ours.route_code(topic), 0, "ours does not route {topic}");
     }
     let java_info = cluster_info(java.addr);
