@@ -193,7 +193,8 @@ measure "$OURS_PID" reg "$OURS" --unchanged >"$res/ours.same"
 measure "$RUST_PID" reg "$RUST" --unchanged >"$res/rust.same"
 measure "$JAVA_PID" reg "$JAVA" --unchanged >"$res/java.same"
 
-# mixed PID PORT: namesrv-bench mixed (a route phase idle, then one under churn);
+# mixed PID PORT [REGISTER ARGS]: namesrv-bench mixed (a route phase idle, then
+# one under churn; the churn is 10 brokers x 10,000 topics unless told);
 # prints its JSON lines plus {"mode":"cpu","idle_ticks":…,"churn_ticks":…}: the
 # server's CPU in each phase. /proc/PID/stat is sampled before the run, when the
 # idle phase's report appears (the churn phase starts right after it), and
@@ -206,15 +207,28 @@ mixed() {
     [[ $line == *'"route-idle"'* ]] && idle=$(cpu_ticks "$pid")
     [[ $line == *'"register-churn"'* ]] && done=1
   done < <("$BENCH" mixed --addr "127.0.0.1:$2" --register-addr "127.0.0.1:$2" -c "$CONNS" -p "$PIPE" -d "$SECS" \
-    --topic-names "$TOPICS" -b 10 -k 10000 --json 2>/dev/null)
+    --topic-names "$TOPICS" "${@:3}" --json 2>/dev/null)
   end=$(cpu_ticks "$pid")
   [ "$done" = 1 ] || { echo "no result from namesrv-bench mixed against port $2" >&2; exit 1; }
   echo "{\"mode\":\"cpu\",\"idle_ticks\":$((idle - start)),\"churn_ticks\":$((end - idle))}"
 }
 echo "churn: route load as above while 10 brokers x 10,000 topics re-register back to back" >&2
-mixed "$OURS_PID" "$OURS" >"$res/ours.mix"
-mixed "$RUST_PID" "$RUST" >"$res/rust.mix"
-mixed "$JAVA_PID" "$JAVA" >"$res/java.mix"
+mixed "$OURS_PID" "$OURS" -b 10 -k 10000 >"$res/ours.mix"
+mixed "$RUST_PID" "$RUST" -b 10 -k 10000 >"$res/rust.mix"
+mixed "$JAVA_PID" "$JAVA" -b 10 -k 10000 >"$res/java.mix"
+
+# A registration storm, as after a NameServer restart: 1,000 brokers x 1,000
+# topics connect and register at once (each once, then they stay connected).
+# First alone: the time until every registration is answered (60 s at most),
+# and the server's CPU; then with the route load running: route p99 during
+# the storm over idle.
+storm() { "$BENCH" register --register-addr "127.0.0.1:$1" -b 1000 -k 1000 --once --register-duration 60 --register-json; }
+echo "storm: 1,000 brokers x 1,000 topics registering at once, alone, then under the route load" >&2
+for s in ours rust java; do
+  pid_var="${s^^}_PID"; port_var="${s^^}"
+  measure "${!pid_var}" storm "${!port_var}" >"$res/$s.storm"
+  mixed "${!pid_var}" "${!port_var}" -b 1000 -k 1000 --once >"$res/$s.smix"
+done
 
 # Memory: fresh servers (no churn history), 100 brokers x 10,000 topics = 1M
 # (topic, broker) queue entries each, held alive by namesrv-bench setup.
@@ -319,6 +333,18 @@ for s in OTHERS:
           f"route req/s under churn, {x(churn_cpu[s], churn_cpu['ours']):.2f}x less server CPU per route lookup under churn")
 print("(CPU µs/route churn = the server's whole CPU in the churn phase (churn CPU s: utime+stime, the"
       " registrations' parsing included) / route lookups answered in that phase: not the cost of a lookup alone)")
+print()
+
+# Registration storm.
+storm = {s: lines(f"{s}.storm")[0] for s in ("ours", "rust", "java")}
+smix = {s: {j["mode"]: j for j in lines(f"{s}.smix")} for s in ("ours", "rust", "java")}
+print(f"{'storm 1,000 x 1,000':<24}{'answered':>10}{'all in ms':>11}{'CPU s':>8}{'idle p99':>10}{'storm p99':>11}{'ratio':>8}")
+for s in storm:
+    st, idle, busy = storm[s], smix[s]["route-idle"], smix[s]["route-churn"]
+    print(f"{NAMES[s]:<24}{st['answered']:>10}{st['all_answered_ms']:>11.0f}{st['cpu_ticks'] / tick:>8.2f}"
+          f"{idle['p99_ms']:>10.3f}{busy['p99_ms']:>11.3f}{busy['p99_ms'] / max(idle['p99_ms'], 1e-9):>7.2f}x")
+print("(all in ms: from the first connect until every registration is answered, 60 s at most; CPU s: the server's"
+      " in that run; p99: route lookups idle, then while the same storm registers)")
 print()
 
 # Memory.

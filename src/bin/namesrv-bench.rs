@@ -94,6 +94,10 @@ struct RegisterArgs {
     /// (default: two data versions alternate, so each registration changes).
     #[arg(long)]
     unchanged: bool,
+    /// A registration storm: every broker registers once, all at once (as
+    /// after a NameServer restart), and keeps its connection open.
+    #[arg(long)]
+    once: bool,
     #[arg(long = "register-duration", default_value_t = 10)]
     register_duration: u64,
     #[arg(long = "register-json")]
@@ -443,6 +447,13 @@ async fn register_worker(
             .push(started.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
         done.fetch_add(1, Ordering::Relaxed);
         counter += 1;
+        if args.once {
+            // Stay connected: a closed connection would unregister the broker.
+            while !stop.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            break;
+        }
         if let Some(interval) = interval {
             tokio::time::sleep(interval.saturating_sub(started.elapsed())).await;
         }
@@ -484,11 +495,39 @@ async fn run_register(args: &RegisterArgs) -> Report {
     let done = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let workers = spawn_registers(args, "ChurnTopic", &stop, &done);
-    progress(args.register_duration, &done, args.register_json).await;
+    if !args.once {
+        progress(args.register_duration, &done, args.register_json).await;
+        stop.store(true, Ordering::Relaxed);
+        return collect(workers)
+            .await
+            .report("register", started.elapsed(), args.register_json);
+    }
+    // The storm: until every broker's registration is answered (or the duration ends).
+    let deadline = started + Duration::from_secs(args.register_duration);
+    while done.load(Ordering::Relaxed) < args.brokers as u64 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let all_answered = started.elapsed();
     stop.store(true, Ordering::Relaxed);
-    collect(workers)
+    let report = collect(workers)
         .await
-        .report("register", started.elapsed(), args.register_json)
+        .report("storm", all_answered, args.register_json);
+    let (answered, ms) = (
+        done.load(Ordering::Relaxed),
+        all_answered.as_secs_f64() * 1e3,
+    );
+    if args.register_json {
+        println!(
+            r#"{{"mode":"storm-all","brokers":{},"answered":{answered},"all_answered_ms":{ms:.1}}}"#,
+            args.brokers
+        );
+    } else {
+        println!(
+            "storm: {answered}/{} registrations answered after {ms:.1} ms (connects included)",
+            args.brokers
+        );
+    }
+    report
 }
 
 async fn run_mixed(route: &RouteArgs, register: &RegisterArgs) {

@@ -268,9 +268,7 @@ fn current_queue_perms(t: &Tables, reg: &BrokerRegistration) -> Vec<Option<i32>>
         .iter()
         .map(|tc| {
             let queues = t.topic_queue.get(tc.topic_name.as_str())?;
-            let i = queues
-                .binary_search_by(|q| (*q.broker_name).cmp(reg.broker_name.as_str()))
-                .ok()?;
+            let i = queue_index(queues, &reg.broker_name).ok()?;
             let q = &queues[i];
             (q.read_queue_nums == tc.read_queue_nums
                 && q.write_queue_nums == tc.write_queue_nums
@@ -433,7 +431,7 @@ fn register_locked(
             let present = current.is_some()
                 || t.topic_queue
                     .get(&tc.topic_name)
-                    .is_some_and(|qs| qs.iter().any(|q| q.broker_name == name));
+                    .is_some_and(|qs| queue_index(qs, &name).is_ok());
             if !(register_first || version_changed || !present) {
                 continue;
             }
@@ -808,6 +806,12 @@ fn is_expired(live: &BrokerLiveInfo, now_ms: i64) -> bool {
 }
 
 /// Sets the broker's queue data for the topic; true if that changed it.
+/// Where `broker_name`'s queue data is (or would go) in a topic's queue
+/// list, which is kept sorted by broker name.
+fn queue_index(queues: &[QueueData], broker_name: &str) -> Result<usize, usize> {
+    queues.binary_search_by(|q| (*q.broker_name).cmp(broker_name))
+}
+
 fn upsert_queue_data(
     topic_queue: &mut HashMap<String, Vec<QueueData>>,
     broker_name: &Arc<str>,
@@ -828,7 +832,7 @@ fn upsert_queue_data(
             topic_queue.entry(tc.topic_name.clone()).or_default()
         }
     };
-    match queues.binary_search_by(|q| q.broker_name.cmp(broker_name)) {
+    match queue_index(queues, broker_name) {
         Ok(i) if queues[i] == data => false,
         Ok(i) => {
             queues[i] = data;
@@ -926,16 +930,24 @@ fn unregister_locked(
         }
     }
 
+    // Each name is looked up in the sorted queue lists: with a thousand
+    // brokers per topic a full pass per removed broker made the removal of
+    // many at once (a storm of closed connections) quadratic.
     t.topic_queue.retain(|topic, queues| {
-        queues.retain(|q| !removed.contains(&q.broker_name));
+        for name in &removed {
+            if let Ok(i) = queue_index(queues, name) {
+                queues.remove(i);
+            }
+        }
         if queues.is_empty() {
             tracing::debug!(topic, "topic has no queue left; removed");
             return false;
         }
-        for q in queues
-            .iter_mut()
-            .filter(|q| reduced.contains(&q.broker_name))
-        {
+        for name in &reduced {
+            let Ok(i) = queue_index(queues, name) else {
+                continue;
+            };
+            let q = &mut queues[i];
             if let Some(broker) = t.broker_addr.get(&q.broker_name) {
                 let no_master = broker
                     .broker_addrs
