@@ -37,8 +37,7 @@ impl RegisterBroker {
         let enable_acting_master = h.optional_bool("enableActingMaster");
         let compressed = h.bool_or_false("compressed");
 
-        let claimed_crc32 = h.lenient_i64("bodyCrc32").unwrap_or(0);
-        if claimed_crc32 != 0 && i64::from(masked(crc.whole)) != claimed_crc32 {
+        if !claimed_crc_matches(&h, crc) {
             return Err(CmdError::Body("crc32 not match".into()));
         }
         for (field, value) in [
@@ -129,8 +128,7 @@ pub fn answer_if_unchanged(
 ) -> Option<RemotingCommand> {
     let h = Header(&req.ext_fields);
     // A body that fails its check is left to the full path to refuse.
-    let claimed_crc32 = h.lenient_i64("bodyCrc32").unwrap_or(0);
-    if claimed_crc32 != 0 && i64::from(masked(crc.whole)) != claimed_crc32 {
+    if !claimed_crc_matches(&h, crc) {
         return None;
     }
     let fingerprint = fingerprint(req, crc);
@@ -174,7 +172,10 @@ fn answer(shared: &Shared, req: &RemotingCommand, result: RegisterResult) -> Rem
     response
 }
 
-/// java.util.zip.CRC32 masked to a non-negative int (Java `UtilAll.crc32`).
-fn masked(crc32: u32) -> i32 {
-    (crc32 & 0x7FFF_FFFF) as i32
+/// Whether the header's `bodyCrc32` (0 or absent: not checked, as in Java)
+/// equals the body's java.util.zip.CRC32 masked to a non-negative int
+/// (Java `UtilAll.crc32`).
+fn claimed_crc_matches(h: &Header<'_>, crc: RegisterBodyCrc) -> bool {
+    let claimed = h.lenient_i64("bodyCrc32").unwrap_or(0);
+    claimed == 0 || claimed == i64::from(crc.whole & 0x7FFF_FFFF)
 }
