@@ -4,12 +4,9 @@
 
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-use crate::remoting::codec::encode_frame;
-use crate::remoting::{RemotingCommand, RequestCode};
+use crate::remoting::{RemotingClient, RemotingCommand, RequestCode};
 use crate::route::MinBrokerIdNotice;
 
 /// Java gives the one-way send 300 ms; connecting gets a little more here.
@@ -41,21 +38,15 @@ pub async fn run_notifier(mut notices: mpsc::UnboundedReceiver<MinBrokerIdNotice
         );
         for target in &notice.targets {
             opaque = opaque.wrapping_add(1);
-            let frame = encode_frame(&notice_request(&notice, opaque));
+            let request = notice_request(&notice, opaque);
             let target = target.clone();
             tokio::spawn(async move {
-                let sent = tokio::time::timeout(SEND_TIMEOUT, async {
-                    let mut stream = TcpStream::connect(&target).await?;
-                    stream.write_all(&frame).await?;
-                    stream.shutdown().await
-                })
-                .await;
-                match sent {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => {
-                        tracing::warn!(%target, error = %e, "NOTIFY_MIN_BROKER_ID_CHANGE failed")
-                    }
-                    Err(_) => tracing::warn!(%target, "NOTIFY_MIN_BROKER_ID_CHANGE timed out"),
+                let sent = match RemotingClient::connect(&target, SEND_TIMEOUT).await {
+                    Ok(mut client) => client.send_oneway(request).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = sent {
+                    tracing::warn!(%target, error = %e, "NOTIFY_MIN_BROKER_ID_CHANGE failed");
                 }
             });
         }

@@ -1,12 +1,14 @@
 //! The RocketMQ remoting wire format: frames, the two header codecs and the
 //! code enums. Nothing here knows what a request means.
 
+pub mod client;
 pub mod code;
 pub mod codec;
 pub mod command;
 mod header_binary;
 mod header_json;
 
+pub use client::{ClientError, RemotingClient};
 pub use code::{LanguageCode, RequestCode, ResponseCode};
 pub use codec::{CodecError, RemotingCodec};
 pub use command::{RemotingCommand, SerializeType};
