@@ -6,6 +6,7 @@
 //! (state every connection sees), `tls` and `stream` (plaintext or TLS
 //! sockets), `connection` and `server` (sockets).
 
+pub mod admin;
 pub mod bulk;
 pub mod cmd;
 pub mod config;

@@ -147,5 +147,16 @@ async fn serve(
         GET_NAMESRV_CONFIG => Ok(namesrv_config::get(shared, req)),
         // Sent by us to brokers, never served.
         NOTIFY_MIN_BROKER_ID_CHANGE => Ok(not_supported(req)),
+        // Broker and controller requests (the admin tool sends them): a
+        // NameServer answers them as any code it does not serve.
+        GET_BROKER_RUNTIME_INFO
+        | DELETE_TOPIC_IN_BROKER
+        | QUERY_TOPIC_CONSUME_BY_WHO
+        | CONTROLLER_ELECT_MASTER
+        | CONTROLLER_GET_METADATA_INFO
+        | CONTROLLER_GET_SYNC_STATE_DATA
+        | UPDATE_CONTROLLER_CONFIG
+        | GET_CONTROLLER_CONFIG
+        | CLEAN_BROKER_DATA => Ok(not_supported(req)),
     }
 }

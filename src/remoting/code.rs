@@ -64,6 +64,16 @@ wire_enum! {
         GET_BROKER_MEMBER_GROUP = 901,
         BROKER_HEARTBEAT = 904,
         NOTIFY_MIN_BROKER_ID_CHANGE = 905,
+        // Served by brokers and controllers; sent by the admin tool.
+        GET_BROKER_RUNTIME_INFO = 28,
+        DELETE_TOPIC_IN_BROKER = 215,
+        QUERY_TOPIC_CONSUME_BY_WHO = 300,
+        CONTROLLER_ELECT_MASTER = 1002,
+        CONTROLLER_GET_METADATA_INFO = 1005,
+        CONTROLLER_GET_SYNC_STATE_DATA = 1006,
+        UPDATE_CONTROLLER_CONFIG = 1009,
+        GET_CONTROLLER_CONFIG = 1010,
+        CLEAN_BROKER_DATA = 1011,
     }
 }
 
