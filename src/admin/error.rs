@@ -11,7 +11,7 @@ pub enum AdminError {
     NoController,
     #[error("{0}")]
     Client(#[from] ClientError),
-    #[error("{addr} answered CODE: {code} ({})  DESC: {}", code_name(*.code), .remark.as_deref().unwrap_or("null"))]
+    #[error("{addr} answered CODE: {code} ({})  DESC: {}", code_name(*.code), one_line(.remark))]
     Refused {
         addr: String,
         code: i32,
@@ -27,15 +27,17 @@ pub enum AdminError {
     Invalid(String),
 }
 
-fn code_name(code: i32) -> &'static str {
-    match ResponseCode::from_value(code) {
-        Some(code) => code.name(),
-        // Controller and broker codes are not in the NameServer's enum.
-        None => match code {
-            2000..=2014 => "CONTROLLER_ERROR",
-            _ => "UNKNOWN",
-        },
+/// Remarks may span lines (Java's TOPIC_NOT_EXIST adds a FAQ link); an
+/// error is one line.
+fn one_line(remark: &Option<String>) -> String {
+    match remark {
+        Some(r) => r.split_whitespace().collect::<Vec<_>>().join(" "),
+        None => "null".into(),
     }
+}
+
+fn code_name(code: i32) -> &'static str {
+    ResponseCode::from_value(code).map_or("UNKNOWN", ResponseCode::name)
 }
 
 #[cfg(test)]
