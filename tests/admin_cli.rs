@@ -85,7 +85,7 @@ fn fake_broker() -> SocketAddr {
 }
 
 struct Setup {
-    server: Server,
+    _server: Server,
     // The broker's connection: closing it would remove the broker.
     _client: Client,
     ns: String,
@@ -105,7 +105,7 @@ fn setup() -> Setup {
     assert_eq!(resp.code, 0);
     let ns = server.addr.to_string();
     Setup {
-        server,
+        _server: server,
         _client: client,
         ns,
         broker,
