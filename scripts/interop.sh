@@ -12,7 +12,7 @@ mapfile -t bins < <(bash scripts/peers.sh)
 export ROCKETMQ_BROKER_BIN="${bins[0]}"
 export ROCKETMQ_NAMESRV_BIN="${bins[1]}"
 
-cargo build --release --bin namesrv
+cargo build --release --bin namesrv --bin namesrv-admin
 export NAMESRV_BIN="$PWD/target/release/namesrv"
 
 # The C++ client (rocketmq-client-cpp 2.0) ships inside this wheel of the

@@ -220,6 +220,42 @@ impl JavaNamesrv {
     }
 }
 
+/// A Java 5.3.3 NameServer with its embedded controller
+/// (`enableControllerInNamesrv=true`), a group of one.
+pub struct JavaControllerNamesrv {
+    pub namesrv: JavaNamesrv,
+    /// The controller's port (this node's address in `controllerDLegerPeers`).
+    pub controller: SocketAddr,
+}
+
+impl JavaControllerNamesrv {
+    pub fn start(dir: &Path) -> JavaControllerNamesrv {
+        let port = free_port();
+        let peers = format!("n0-127.0.0.1:{port}");
+        let store = dir.join("controller").display().to_string();
+        let mut namesrv = JavaNamesrv::start(
+            JavaVersion::V5_3_3,
+            dir,
+            &[
+                ("enableControllerInNamesrv", "true"),
+                ("controllerDLegerGroup", "group1"),
+                ("controllerDLegerPeers", &peers),
+                ("controllerDLegerSelfId", "n0"),
+                ("controllerStorePath", &store),
+            ],
+        );
+        let controller: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        namesrv
+            .process
+            .wait_listening(controller, Duration::from_secs(60));
+        println!("java controller on {controller}");
+        JavaControllerNamesrv {
+            namesrv,
+            controller,
+        }
+    }
+}
+
 /// A Java broker (`mqbroker`) with its store under its own directory.
 pub struct JavaBroker {
     pub process: JavaProcess,

@@ -12,10 +12,10 @@ mod rust_peers;
 
 pub use diff::{normalise, Body, Comparison, Difference, Differential, Observed};
 pub use java::{
-    java_peers_dir, mqadmin, JavaBroker, JavaBrokerConf, JavaNamesrv, JavaProcess, JavaVersion,
-    ToolOutput,
+    java_peers_dir, mqadmin, JavaBroker, JavaBrokerConf, JavaControllerNamesrv, JavaNamesrv,
+    JavaProcess, JavaVersion, ToolOutput,
 };
-pub use namesrv::{namesrv_bin, Namesrv};
+pub use namesrv::{admin_bin, namesrv_admin, namesrv_bin, Namesrv};
 pub use process::{free_broker_port, wait_for};
 pub use remoting::{cluster_info, raw_call, request};
 pub use rust_peers::{broker_bin, Broker, ClientEnv};

@@ -17,6 +17,30 @@ pub fn namesrv_bin() -> PathBuf {
         .unwrap_or_else(|| manifest_dir().join("../../target/release/namesrv"))
 }
 
+/// Our admin tool: `$NAMESRV_ADMIN_BIN`, else `namesrv-admin` beside the server binary.
+pub fn admin_bin() -> PathBuf {
+    std::env::var_os("NAMESRV_ADMIN_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| namesrv_bin().with_file_name("namesrv-admin"))
+}
+
+/// Runs `namesrv-admin` with `args`; it bounds its own waits (5 s per request).
+pub fn namesrv_admin(args: &[&str]) -> crate::java::ToolOutput {
+    let bin = admin_bin();
+    require(&bin, "namesrv-admin (cargo build --release --bins)");
+    let out = Command::new(&bin)
+        .args(args)
+        .env_remove("NAMESRV_ADDR")
+        .stdin(Stdio::null())
+        .output()
+        .expect("cannot start namesrv-admin");
+    crate::java::ToolOutput {
+        status: out.status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 pub struct Namesrv {
     pub child: Child,
     pub addr: SocketAddr,
