@@ -92,20 +92,9 @@ fn write_pretty(value: &JavaJson, level: usize, out: &mut String) {
         JavaJson::Int(v) => out.push_str(&v.to_string()),
         JavaJson::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         JavaJson::Bean(props) => {
-            let mut props: Vec<&(&str, JavaJson)> = props.iter().collect();
+            let mut props: Vec<(&str, &JavaJson)> = props.iter().map(|(k, v)| (*k, v)).collect();
             props.sort_by_key(|(name, _)| *name);
-            out.push('{');
-            for (i, (name, v)) in props.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                newline(level + 1, out);
-                write_string(name, out);
-                out.push(':');
-                write_pretty(v, level + 1, out);
-            }
-            newline(level, out);
-            out.push('}');
+            write_keyed(props, level, out);
         }
         JavaJson::List(items) => {
             if items.is_empty() {
@@ -123,24 +112,12 @@ fn write_pretty(value: &JavaJson, level: usize, out: &mut String) {
             newline(level, out);
             out.push(']');
         }
-        JavaJson::StrMap(entries) => {
-            if entries.is_empty() {
-                out.push_str("{}");
-                return;
-            }
-            out.push('{');
-            for (i, (k, v)) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                newline(level + 1, out);
-                write_string(k, out);
-                out.push(':');
-                write_pretty(v, level + 1, out);
-            }
-            newline(level, out);
-            out.push('}');
-        }
+        JavaJson::StrMap(entries) if entries.is_empty() => out.push_str("{}"),
+        JavaJson::StrMap(entries) => write_keyed(
+            entries.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+            level,
+            out,
+        ),
         JavaJson::IntMap(entries) => {
             if entries.is_empty() {
                 out.push_str("{}");
@@ -159,6 +136,22 @@ fn write_pretty(value: &JavaJson, level: usize, out: &mut String) {
             out.push('}');
         }
     }
+}
+
+/// A bean or a string-keyed map: one `"key":value` per line.
+fn write_keyed(entries: Vec<(&str, &JavaJson)>, level: usize, out: &mut String) {
+    out.push('{');
+    for (i, (key, v)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        newline(level + 1, out);
+        write_string(key, out);
+        out.push(':');
+        write_pretty(v, level + 1, out);
+    }
+    newline(level, out);
+    out.push('}');
 }
 
 fn write_string(s: &str, out: &mut String) {

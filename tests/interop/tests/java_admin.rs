@@ -332,7 +332,7 @@ fn controller_commands_work_against_javas_controller() {
         .unwrap();
     let slave_id = slave["brokerId"].as_i64().unwrap().to_string();
     let slave_addr = slave["brokerAddress"].as_str().unwrap().to_string();
-    let elected = fleet.ours(&[
+    let elect_slave = [
         "electMaster",
         "-a",
         &ctl,
@@ -342,7 +342,8 @@ fn controller_commands_work_against_javas_controller() {
         "cb",
         "-c",
         CTL_CLUSTER,
-    ]);
+    ];
+    let elected = fleet.ours(&elect_slave);
     assert!(elected.status.success(), "{}", elected.stderr);
     assert!(
         elected.stdout.starts_with(&format!(
@@ -364,19 +365,8 @@ fn controller_commands_work_against_javas_controller() {
     fleet.same(&["getSyncStateSet", "-a", &ctl, "-b", "cb"]);
 
     // Electing the master that is still alive: both report 2011.
-    let args = [
-        "electMaster",
-        "-a",
-        &ctl,
-        "-b",
-        &slave_id,
-        "-bn",
-        "cb",
-        "-c",
-        CTL_CLUSTER,
-    ];
-    let java = fleet.mqadmin(&args);
-    let ours = fleet.ours(&args);
+    let java = fleet.mqadmin(&elect_slave);
+    let ours = fleet.ours(&elect_slave);
     assert!(java.stderr.contains("CODE: 2011"), "{}", java.stderr);
     assert_eq!(ours.status.code(), Some(1));
     assert!(
