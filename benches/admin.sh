@@ -17,7 +17,7 @@ cargo build --release --bin namesrv --bin namesrv-admin --bin namesrv-bench >/de
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'listenPort=%s\nbindAddress=127.0.0.1\nkvConfigPath=%s/kv.json\nconfigStorePath=%s/ns.properties.store\n' \
+printf 'listenPort=%s\nhttpListenPort=0\nbindAddress=127.0.0.1\nkvConfigPath=%s/kv.json\nconfigStorePath=%s/ns.properties.store\n' \
   "$port" "$work" "$work" >"$work/ns.properties"
 target/release/namesrv -c "$work/ns.properties" >"$work/ns.log" 2>&1 &
 for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done

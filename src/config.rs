@@ -275,6 +275,9 @@ config_struct! {
         frame_max_length: i64 = "frameMaxLength" => 16 * 1024 * 1024,
         /// namesrv: connections served at once.
         max_connections: i64 = "maxConnections" => 65536,
+        /// namesrv: port of the HTTP listener (metrics, API, cluster page), on
+        /// bindAddress; 0 turns it off.
+        http_listen_port: i32 = "httpListenPort" => 9877,
     }
 }
 

@@ -72,6 +72,11 @@ impl KvConfigManager {
         &self.path
     }
 
+    /// Every namespace and its entries (a copy, for the HTTP API).
+    pub fn all(&self) -> BTreeMap<String, BTreeMap<String, String>> {
+        self.table.read().clone()
+    }
+
     pub fn get(&self, namespace: &str, key: &str) -> Option<String> {
         self.table.read().get(namespace)?.get(key).cloned()
     }

@@ -13,7 +13,7 @@ use namesrv::config::Config;
 use namesrv::kvconfig::KvConfigManager;
 use namesrv::shared::Shared;
 use namesrv::tls::{self, Tls};
-use namesrv::{notify, server};
+use namesrv::{http, notify, server};
 
 /// How often certificate files are checked for changes (Java: 500 ms).
 const TLS_WATCH_PERIOD: Duration = Duration::from_secs(1);
@@ -154,13 +154,39 @@ fn run(cli: Cli) -> Result<(), String> {
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         let bulk = BulkPool::start(BulkPool::default_threads())
             .map_err(|e| format!("cannot start the bulk work threads: {e}"))?;
+        let http_port = config.server.http_listen_port;
+        let http_listener = if http_port != 0 {
+            let addr = format!("{}:{}", config.server.bind_address, http_port);
+            let listener = TcpListener::bind(&addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr} (httpListenPort): {e}"))?;
+            Some(listener)
+        } else {
+            None
+        };
         let (shared, notices) = Shared::new(config, kv, bulk);
         tokio::spawn(notify::run_notifier(notices));
         let tls = Arc::new(Tls::new(tls_settings).map_err(|e| e.to_string())?);
         tracing::info!(mode = ?tls.mode(), "TLS mode (tls.server.mode)");
         tokio::spawn(tls.clone().watch_files(TLS_WATCH_PERIOD));
         tracing::info!(address = %local, "The Name Server boot success. serializeType=JSON");
-        server::run(listener, shared, tls, shutdown_signal()?).await;
+        // One signal stops both listeners.
+        let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
+        if let Some(listener) = http_listener {
+            let address = listener.local_addr().map_err(|e| e.to_string())?;
+            tracing::info!(http = %address, "HTTP listener started (metrics, API, cluster page)");
+            let mut stop = stop_tx.subscribe();
+            tokio::spawn(http::serve(listener, shared.clone(), async move {
+                let _ = stop.recv().await;
+            }));
+        }
+        let signal = shutdown_signal()?;
+        let stop = stop_tx.clone();
+        server::run(listener, shared, tls, async move {
+            signal.await;
+            let _ = stop.send(());
+        })
+        .await;
         tracing::info!("shutdown complete");
         Ok(())
     })

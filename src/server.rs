@@ -11,6 +11,7 @@ use tokio::sync::{broadcast, mpsc, Notify, Semaphore};
 
 use crate::cmd::{self, Origin};
 use crate::connection::{Connection, ReadError};
+use crate::remoting::CodecError;
 use crate::route::ConnId;
 use crate::shared::{self, Shared};
 use crate::stream::Stream;
@@ -112,7 +113,10 @@ impl Listener {
                     _done: done,
                 };
                 tracing::debug!(id, ?peer, "connection opened");
+                handler.shared.metrics.connections_total.inc();
+                handler.shared.metrics.connections_open.inc();
                 handler.run().await;
+                handler.shared.metrics.connections_open.dec();
                 handler.shared.connections().deregister(handler.id);
                 handler.shared.connection_closed(handler.id);
                 drop(permit);
@@ -195,13 +199,33 @@ impl Handler {
                     tracing::info!(id = self.id, ?peer, ?idle, "connection idle; closing");
                     break;
                 }
+                // A peer that resets or drops its connection is routine, not
+                // something an operator must act on.
+                Err(ReadError::Codec(CodecError::Io(err))) => {
+                    tracing::debug!(id = self.id, ?peer, error = %err, "connection lost");
+                    break;
+                }
                 Err(ReadError::Codec(err)) => {
+                    self.shared.metrics.frames_refused.inc();
                     tracing::warn!(id = self.id, ?peer, error = %err, "bad frame; closing connection");
                     break;
                 }
             };
             if let Err(err) = self.serve_batch(first).await {
-                tracing::warn!(id = self.id, ?peer, error = %err, "closing connection");
+                match err {
+                    BatchError::BadFrame(err) => {
+                        self.shared.metrics.frames_refused.inc();
+                        tracing::warn!(id = self.id, ?peer, error = %err, "bad frame; closing connection");
+                    }
+                    BatchError::Lost(err) => {
+                        tracing::debug!(id = self.id, ?peer, error = %err, "connection lost")
+                    }
+                    BatchError::NotReading => tracing::info!(
+                        id = self.id,
+                        ?peer,
+                        "peer does not read its responses; closing connection"
+                    ),
+                }
                 break;
             }
         }
@@ -227,7 +251,7 @@ impl Handler {
                 None => return,
             };
             if let Err(err) = self.serve_batch(first).await {
-                tracing::debug!(id = self.id, ?peer, error = %err, "drain stopped");
+                tracing::debug!(id = self.id, ?peer, error = ?err, "drain stopped");
                 return;
             }
         }
@@ -236,7 +260,10 @@ impl Handler {
     /// Answers `first` and whatever else is already readable, then flushes
     /// once. A flush that cannot finish within the idle time (a peer that
     /// does not read) closes the connection, bounding what it can make us buffer.
-    async fn serve_batch(&mut self, first: crate::remoting::RemotingCommand) -> Result<(), String> {
+    async fn serve_batch(
+        &mut self,
+        first: crate::remoting::RemotingCommand,
+    ) -> Result<(), BatchError> {
         let idle = idle_time(&self.shared);
         let mut next = Some(first);
         let mut served = 0;
@@ -246,8 +273,8 @@ impl Handler {
                 if let Some(response) = cmd::dispatch(&self.shared, origin, frame).await {
                     // Queueing may flush a full buffer; bounded like the flush below.
                     match tokio::time::timeout(idle, self.conn.queue(response)).await {
-                        Ok(res) => res.map_err(|e| e.to_string())?,
-                        Err(_) => return Err("peer does not read its responses".into()),
+                        Ok(res) => res.map_err(BatchError::lost)?,
+                        Err(_) => return Err(BatchError::NotReading),
                     }
                 }
             }
@@ -255,16 +282,40 @@ impl Handler {
             if served < MAX_BATCH {
                 next = match self.conn.try_read_frame() {
                     Some(Ok(frame)) => Some(frame),
-                    Some(Err(err)) => return Err(format!("bad frame: {err}")),
+                    Some(Err(err)) => return Err(BatchError::lost_or_bad(err)),
                     None => None,
                 };
             }
         }
         match tokio::time::timeout(idle, self.conn.flush()).await {
-            Ok(res) => res.map_err(|e| e.to_string())?,
-            Err(_) => return Err("peer does not read its responses".into()),
+            Ok(res) => res.map_err(BatchError::lost)?,
+            Err(_) => return Err(BatchError::NotReading),
         }
         self.conn.release_large_buffers();
         Ok(())
+    }
+}
+
+/// Why a batch of requests ended its connection.
+#[derive(Debug)]
+enum BatchError {
+    /// A frame that cannot be decoded: the stream is out of step.
+    BadFrame(CodecError),
+    /// The socket failed (reset, closed): routine when peers come and go.
+    Lost(CodecError),
+    /// The peer did not take its responses within the idle time.
+    NotReading,
+}
+
+impl BatchError {
+    fn lost(err: CodecError) -> Self {
+        BatchError::Lost(err)
+    }
+
+    fn lost_or_bad(err: CodecError) -> Self {
+        match err {
+            CodecError::Io(_) => BatchError::Lost(err),
+            other => BatchError::BadFrame(other),
+        }
     }
 }

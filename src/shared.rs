@@ -13,6 +13,7 @@ use tokio::sync::{broadcast, mpsc, Notify};
 use crate::bulk::BulkPool;
 use crate::config::Config;
 use crate::kvconfig::KvConfigManager;
+use crate::metrics::{Metrics, RouteGauges};
 use crate::route::cache::RouteCache;
 use crate::route::{ConnId, MinBrokerIdNotice, RouteInfoManager, RouteOptions};
 
@@ -24,6 +25,7 @@ pub struct Shared {
     pub bulk: BulkPool,
     config: RwLock<Config>,
     pub started_at: Instant,
+    pub metrics: Metrics,
     notices: mpsc::UnboundedSender<MinBrokerIdNotice>,
     connections: ConnRegistry,
 }
@@ -79,6 +81,7 @@ impl Shared {
             bulk,
             config: RwLock::new(config),
             started_at: Instant::now(),
+            metrics: Metrics::new(),
             notices,
             connections: ConnRegistry::default(),
         });
@@ -125,9 +128,22 @@ impl Shared {
         &self.connections
     }
 
+    /// The metrics text, with the route table's gauges read now.
+    pub fn render_metrics(&self) -> String {
+        let stats = self.routes.stats();
+        let routes = RouteGauges {
+            brokers_per_cluster: stats.live_per_cluster,
+            broker_groups: stats.broker_groups,
+            topics: stats.topics,
+            queue_entries: stats.queue_entries,
+        };
+        self.metrics.render(routes, self.started_at.elapsed())
+    }
+
     /// A connection closed: unregister every broker that registered over it.
     pub fn connection_closed(&self, conn: ConnId) {
         let (removed, notices) = self.routes.on_connection_closed(conn, self.route_options());
+        self.metrics.removed("connection_close", removed.len());
         for addr in removed {
             tracing::info!(
                 cluster = %addr.cluster_name, addr = %addr.broker_addr,
@@ -142,6 +158,7 @@ impl Shared {
         let (expired, notices) = self
             .routes
             .scan_not_active(Self::now_ms(), self.route_options());
+        self.metrics.removed("timeout", expired.len());
         for broker in expired {
             tracing::warn!(
                 cluster = %broker.addr.cluster_name, addr = %broker.addr.broker_addr,

@@ -77,8 +77,14 @@ impl GetRouteInfo {
         let ticket = if cacheable {
             let generation = shared.routes.generation();
             match shared.route_cache.get(topic, dialect, generation) {
-                Ok(body) => return Ok(req.response(ResponseCode::SUCCESS, None).with_body(body)),
-                Err(ticket) => Some(ticket),
+                Ok(body) => {
+                    shared.metrics.route_cache_hit();
+                    return Ok(req.response(ResponseCode::SUCCESS, None).with_body(body));
+                }
+                Err(ticket) => {
+                    shared.metrics.route_cache_miss();
+                    Some(ticket)
+                }
             }
         } else {
             None

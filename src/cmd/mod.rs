@@ -62,7 +62,9 @@ pub async fn dispatch(
     req: RemotingCommand,
 ) -> Option<RemotingCommand> {
     let oneway = req.is_oneway();
-    let response = match RequestCode::from_value(req.code) {
+    let started = std::time::Instant::now();
+    let code = RequestCode::from_value(req.code);
+    let response = match code {
         Some(code) => match serve(shared, origin, code, &req).await {
             Ok(response) => response,
             Err(err) => {
@@ -72,6 +74,13 @@ pub async fn dispatch(
         },
         None => not_supported(&req),
     };
+    let response_name =
+        ResponseCode::from_value(response.code).map_or("UNKNOWN", ResponseCode::name);
+    shared.metrics.record_request(
+        code.map_or("UNKNOWN", RequestCode::name),
+        response_name,
+        started.elapsed(),
+    );
     (!oneway).then_some(response)
 }
 
@@ -94,9 +103,15 @@ async fn serve(
         REGISTER_BROKER => {
             // One CRC pass over the body serves both paths.
             let crc = RegisterBodyCrc::of(&req.body);
+            shared
+                .metrics
+                .registration_body_bytes
+                .inc_by(req.body.len() as u64);
             if let Some(answer) = register_broker::answer_if_unchanged(shared, origin, req, crc) {
+                shared.metrics.registered("unchanged");
                 return Ok(answer);
             }
+            shared.metrics.registered("full");
             let (owned, for_parse) = (req.clone(), shared.clone());
             let parsed = shared
                 .bulk

@@ -45,9 +45,13 @@ impl UnregisterBroker {
             tracing::debug!("unregister request without its broker fields; nothing removed");
             return Ok(req.response(ResponseCode::SUCCESS, None));
         };
+        let was_live = shared
+            .routes
+            .is_registered(&request.cluster_name, &request.broker_addr);
         let notices = shared
             .routes
             .unregister_brokers(&[request], shared.route_options());
+        shared.metrics.removed("unregister", usize::from(was_live));
         shared.notify(notices);
         Ok(req.response(ResponseCode::SUCCESS, None))
     }

@@ -1040,5 +1040,8 @@ fn apply_acting_master(route: &mut TopicRouteData) {
     }
 }
 
+mod view;
+pub use view::{BrokerView, RouteStats};
+
 #[cfg(test)]
 mod tests;

@@ -9,8 +9,8 @@ pub mod register_body;
 
 pub use fingerprint::RegistrationFingerprint;
 pub use manager::{
-    BrokerRegistration, ConnId, MinBrokerIdNotice, RegisterResult, RegistrationId,
-    RouteInfoManager, RouteOptions, UnregisterRequest,
+    BrokerRegistration, BrokerView, ConnId, MinBrokerIdNotice, RegisterResult, RegistrationId,
+    RouteInfoManager, RouteOptions, RouteStats, UnregisterRequest,
 };
 pub use model::{
     BrokerData, DataVersion, QueueData, TopicConfig, TopicConfigWrapper, TopicRouteData,

@@ -44,7 +44,7 @@ impl Server {
     ) -> Server {
         let conf = dir.path().join("namesrv.properties");
         let mut text = format!(
-            "listenPort=0\nbindAddress=127.0.0.1\nkvConfigPath={}\nconfigStorePath={}\n",
+            "listenPort=0\nhttpListenPort=0\nbindAddress=127.0.0.1\nkvConfigPath={}\nconfigStorePath={}\n",
             dir.path().join("kvConfig.json").display(),
             dir.path().join("namesrv-store.properties").display()
         );

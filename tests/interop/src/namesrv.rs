@@ -69,7 +69,7 @@ impl Namesrv {
         std::fs::create_dir_all(dir).unwrap();
         let conf = dir.join("namesrv.properties");
         let mut text = format!(
-            "listenPort={port}\nbindAddress=127.0.0.1\nkvConfigPath={}\nconfigStorePath={}\n",
+            "listenPort={port}\nhttpListenPort=0\nbindAddress=127.0.0.1\nkvConfigPath={}\nconfigStorePath={}\n",
             dir.join("kvConfig.json").display(),
             dir.join("namesrv-store.properties").display()
         );

@@ -318,7 +318,11 @@ fn admin_commands_print_alike(fleet: &Fleet) {
         .iter()
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert_eq!(keys, ["frameMaxLength", "maxConnections"], "{only_ours:?}");
+    assert_eq!(
+        keys,
+        ["frameMaxLength", "httpListenPort", "maxConnections"],
+        "{only_ours:?}"
+    );
     assert!(only_java.is_empty(), "getNamesrvConfig lacks {only_java:?}");
 
     for (cmd, perm) in [("wipeWritePerm", 4), ("addWritePerm", 6)] {

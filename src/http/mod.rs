@@ -1,0 +1,92 @@
+//! The HTTP listener beside the remoting port (`httpListenPort`): Prometheus
+//! metrics, a JSON API for scripts and a cluster page for people. Handlers
+//! only read the shared state; nothing here changes it.
+
+mod api;
+mod page;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use crate::shared::Shared;
+
+/// The router, with every endpoint.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", get(page::index))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/api/v1/clusters", get(api::clusters))
+        .route("/api/v1/topics", get(api::topics))
+        .route("/api/v1/topics/{topic}/route", get(api::route))
+        .route("/api/v1/kv", get(api::kv))
+        .route("/api/v1/config", get(api::config))
+        .fallback(not_found)
+        .with_state(shared)
+}
+
+/// Serves until `shutdown` completes, then lets open requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let app = router(shared);
+    if let Err(err) = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        tracing::error!(error = %err, "HTTP listener failed");
+    }
+}
+
+/// A JSON error body with its status.
+pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "no such endpoint")
+}
+
+async fn metrics(axum::extract::State(shared): axum::extract::State<Arc<Shared>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        shared.render_metrics(),
+    )
+        .into_response()
+}
+
+async fn healthz() -> Response {
+    Json(json!({ "status": "up" })).into_response()
+}
+
+/// 503 while `needWaitForService` holds route answers back.
+async fn readyz(axum::extract::State(shared): axum::extract::State<Arc<Shared>>) -> Response {
+    let waiting = {
+        let c = shared.config();
+        c.namesrv.need_wait_for_service
+            && shared.started_at.elapsed().as_secs()
+                < c.namesrv.wait_seconds_for_service.max(0) as u64
+    };
+    if waiting {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "waiting", "reason": "needWaitForService" })),
+        )
+            .into_response()
+    } else {
+        Json(json!({ "status": "ready" })).into_response()
+    }
+}

@@ -1,0 +1,296 @@
+//! The server's Prometheus metrics. Hot paths record into counters and
+//! histograms keyed by static labels (no allocation per request); gauges of
+//! the route table and the process are read when `/metrics` is scraped.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub code: &'static str,
+    pub response: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CodeLabel {
+    pub code: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PathLabel {
+    pub path: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabel {
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ClusterLabel {
+    pub cluster: String,
+}
+
+/// 10 µs to 5 s, in 1-2.5-5 steps.
+const LATENCY_BUCKETS: [f64; 18] = [
+    0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025,
+    0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS)
+}
+
+/// What the route table holds, read at scrape time.
+#[derive(Debug, Default, Clone)]
+pub struct RouteGauges {
+    pub brokers_per_cluster: Vec<(String, usize)>,
+    pub broker_groups: usize,
+    pub topics: usize,
+    pub queue_entries: usize,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RequestLabels, Counter>,
+    pub request_seconds: Family<CodeLabel, Histogram, fn() -> Histogram>,
+    pub connections_open: Gauge,
+    pub connections_total: Counter,
+    pub frames_refused: Counter,
+    pub registrations: Family<PathLabel, Counter>,
+    pub registration_body_bytes: Counter,
+    pub broker_removals: Family<ReasonLabel, Counter>,
+    pub route_cache: Family<ResultLabel, Counter>,
+    brokers_alive: Family<ClusterLabel, Gauge>,
+    broker_groups: Gauge,
+    topics: Gauge,
+    queue_entries: Gauge,
+    resident_bytes: Gauge,
+    uptime_seconds: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("namesrv");
+        let m = Metrics {
+            requests: Family::default(),
+            request_seconds: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
+            connections_open: Gauge::default(),
+            connections_total: Counter::default(),
+            frames_refused: Counter::default(),
+            registrations: Family::default(),
+            registration_body_bytes: Counter::default(),
+            broker_removals: Family::default(),
+            route_cache: Family::default(),
+            brokers_alive: Family::default(),
+            broker_groups: Gauge::default(),
+            topics: Gauge::default(),
+            queue_entries: Gauge::default(),
+            resident_bytes: Gauge::default(),
+            uptime_seconds: Gauge::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "requests",
+            "Requests answered, by request code and response code",
+            m.requests.clone(),
+        );
+        registry.register(
+            "request_duration_seconds",
+            "Time from a request's arrival to its answer, by request code",
+            m.request_seconds.clone(),
+        );
+        registry.register(
+            "connections_open",
+            "Open remoting connections",
+            m.connections_open.clone(),
+        );
+        registry.register(
+            "connections",
+            "Remoting connections accepted",
+            m.connections_total.clone(),
+        );
+        registry.register(
+            "frames_refused",
+            "Connections closed for a frame that could not be decoded",
+            m.frames_refused.clone(),
+        );
+        registry.register(
+            "registrations",
+            "REGISTER_BROKER requests, by path (unchanged: liveness refreshed only; full: parsed and applied)",
+            m.registrations.clone(),
+        );
+        registry.register(
+            "registration_body_bytes",
+            "Bytes of REGISTER_BROKER bodies received",
+            m.registration_body_bytes.clone(),
+        );
+        registry.register(
+            "broker_removals",
+            "Brokers removed from the route table, by reason (timeout, connection_close, unregister)",
+            m.broker_removals.clone(),
+        );
+        registry.register(
+            "route_cache",
+            "Route answers served from the cache (hit) or computed (miss)",
+            m.route_cache.clone(),
+        );
+        registry.register(
+            "brokers_alive",
+            "Live brokers, by cluster",
+            m.brokers_alive.clone(),
+        );
+        registry.register(
+            "broker_groups",
+            "Broker groups (broker names)",
+            m.broker_groups.clone(),
+        );
+        registry.register("topics", "Topics in the route table", m.topics.clone());
+        registry.register(
+            "queue_entries",
+            "Queue data entries (topic x broker group) in the route table",
+            m.queue_entries.clone(),
+        );
+        registry.register(
+            "process_resident_memory_bytes",
+            "Resident memory of the process",
+            m.resident_bytes.clone(),
+        );
+        registry.register(
+            "uptime_seconds",
+            "Seconds since the server started",
+            m.uptime_seconds.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// Counts one answered request and its latency.
+    pub fn record_request(&self, code: &'static str, response: &'static str, took: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels { code, response })
+            .inc();
+        self.request_seconds
+            .get_or_create(&CodeLabel { code })
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn route_cache_hit(&self) {
+        self.route_cache
+            .get_or_create(&ResultLabel { result: "hit" })
+            .inc();
+    }
+
+    pub fn route_cache_miss(&self) {
+        self.route_cache
+            .get_or_create(&ResultLabel { result: "miss" })
+            .inc();
+    }
+
+    pub fn registered(&self, path: &'static str) {
+        self.registrations.get_or_create(&PathLabel { path }).inc();
+    }
+
+    pub fn removed(&self, reason: &'static str, brokers: usize) {
+        if brokers > 0 {
+            self.broker_removals
+                .get_or_create(&ReasonLabel { reason })
+                .inc_by(brokers as u64);
+        }
+    }
+
+    /// The text exposition, after the scrape-time gauges are read.
+    pub fn render(&self, routes: RouteGauges, uptime: Duration) -> String {
+        self.brokers_alive.clear();
+        for (cluster, brokers) in routes.brokers_per_cluster {
+            self.brokers_alive
+                .get_or_create(&ClusterLabel { cluster })
+                .set(brokers as i64);
+        }
+        self.broker_groups.set(routes.broker_groups as i64);
+        self.topics.set(routes.topics as i64);
+        self.queue_entries.set(routes.queue_entries as i64);
+        self.resident_bytes
+            .set(resident_bytes().unwrap_or(0) as i64);
+        self.uptime_seconds.set(uptime.as_secs() as i64);
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// Resident set size from /proc/self/statm (pages × page size).
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf reads a constant of the running system.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Some(pages * page.max(4096) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_has_every_family_with_its_help_and_values() {
+        let m = Metrics::new();
+        m.record_request(
+            "GET_ROUTEINFO_BY_TOPIC",
+            "SUCCESS",
+            Duration::from_micros(30),
+        );
+        m.removed("timeout", 2);
+        m.removed("unregister", 0);
+        let text = m.render(
+            RouteGauges {
+                brokers_per_cluster: vec![("C1".into(), 3)],
+                broker_groups: 2,
+                topics: 5,
+                queue_entries: 9,
+            },
+            Duration::from_secs(7),
+        );
+        assert!(
+            text.contains(
+                "namesrv_requests_total{code=\"GET_ROUTEINFO_BY_TOPIC\",response=\"SUCCESS\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "namesrv_request_duration_seconds_count{code=\"GET_ROUTEINFO_BY_TOPIC\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("namesrv_broker_removals_total{reason=\"timeout\"} 2"),
+            "{text}"
+        );
+        assert!(!text.contains("reason=\"unregister\""), "{text}");
+        assert!(
+            text.contains("namesrv_brokers_alive{cluster=\"C1\"} 3"),
+            "{text}"
+        );
+        assert!(text.contains("namesrv_queue_entries 9"), "{text}");
+        assert!(text.contains("namesrv_uptime_seconds 7"), "{text}");
+        assert!(text.trim_end().ends_with("# EOF"), "{text}");
+    }
+}

@@ -1,0 +1,282 @@
+//! The HTTP listener (httpListenPort) of the real binary: the JSON API
+//! against a registered broker, bad inputs, health and readiness, and
+//! Prometheus metrics that count exactly what happened.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::*;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One GET over HTTP/1.1: status and body.
+fn get(port: u16, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    (status, body)
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let (size, rest) = body.split_once("\r\n").unwrap();
+        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.push_str(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+}
+
+fn get_json(port: u16, path: &str) -> (u16, serde_json::Value) {
+    let (status, body) = get(port, path);
+    let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
+    (status, json)
+}
+
+fn start(extra: &[(&str, &str)]) -> (Server, u16) {
+    let port = free_port();
+    let port_text = port.to_string();
+    let mut props = vec![("httpListenPort", port_text.as_str())];
+    props.extend_from_slice(extra);
+    let server = Server::start(&props);
+    server.wait_log("HTTP listener started", Duration::from_secs(10));
+    (server, port)
+}
+
+#[test]
+fn the_api_shows_what_brokers_registered() {
+    let (server, port) = start(&[]);
+    let mut broker = server.client();
+    let resp = broker.call(register_request(
+        "b1",
+        0,
+        "127.0.0.1:10911",
+        register_body(3, &["T1", "T2"]),
+    ));
+    assert_eq!(resp.code, 0);
+    let kv = server.client().call(request(
+        100,
+        &[("namespace", "NS"), ("key", "k"), ("value", "v")],
+    ));
+    assert_eq!(kv.code, 0);
+
+    let (status, clusters) = get_json(port, "/api/v1/clusters");
+    assert_eq!(status, 200);
+    let cluster = &clusters["clusters"][0];
+    assert_eq!(cluster["name"], "DefaultCluster");
+    let b = &cluster["brokerGroups"][0]["brokers"][0];
+    assert_eq!(cluster["brokerGroups"][0]["brokerName"], "b1");
+    assert_eq!(b["addr"], "127.0.0.1:10911");
+    assert_eq!(b["role"], "MASTER");
+    assert_eq!(b["alive"], true);
+    assert_eq!(b["topics"], 2);
+    assert_eq!(b["dataVersion"]["counter"], 3);
+    assert!(b["lastHeartbeatAgeMs"].as_i64().unwrap() >= 0);
+
+    let (_, topics) = get_json(port, "/api/v1/topics");
+    assert_eq!(topics["topics"], serde_json::json!(["T1", "T2"]));
+    let (_, page) = get_json(port, "/api/v1/topics?name=T&size=1&page=2");
+    assert_eq!(page["total"], 2);
+    assert_eq!(page["topics"], serde_json::json!(["T2"]));
+    let (_, by_cluster) = get_json(port, "/api/v1/topics?cluster=NoSuchCluster");
+    assert_eq!(by_cluster["total"], 0);
+
+    let (status, route) = get_json(port, "/api/v1/topics/T1/route");
+    assert_eq!(status, 200);
+    assert_eq!(
+        route["brokerDatas"][0]["brokerAddrs"]["0"],
+        "127.0.0.1:10911"
+    );
+    assert_eq!(route["queueDatas"][0]["writeQueueNums"], 4);
+
+    let (_, kv) = get_json(port, "/api/v1/kv");
+    assert_eq!(kv["namespaces"]["NS"]["k"], "v");
+    let (_, config) = get_json(port, "/api/v1/config");
+    assert_eq!(config["config"]["httpListenPort"], port.to_string());
+    assert!(config["config"]["tls.server.keyPath"].is_string());
+
+    let (status, html) = get(port, "/");
+    assert_eq!(status, 200);
+    assert!(html.contains("<title>namesrv</title>"));
+}
+
+#[test]
+fn bad_requests_get_json_errors() {
+    let (_server, port) = start(&[]);
+    for (path, want) in [
+        ("/api/v1/topics/NoSuchTopic/route", 404),
+        ("/no/such/path", 404),
+        ("/api/v1/topics?page=0", 400),
+        ("/api/v1/topics?size=abc", 400),
+        ("/api/v1/topics?size=5000", 400),
+        ("/api/v1/topics?colour=blue", 400),
+    ] {
+        let (status, body) = get_json(port, path);
+        assert_eq!(status, want, "{path}: {body}");
+        assert!(body["error"].is_string(), "{path}: {body}");
+    }
+    // Not HTTP at all: the connection is closed, the server carries on.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"\x00\x00\x00\x10garbage-garbage\r\n\r\n")
+        .unwrap();
+    let mut sink = Vec::new();
+    let _ = s.read_to_end(&mut sink);
+    assert_eq!(get_json(port, "/healthz").0, 200);
+}
+
+#[test]
+fn readiness_waits_for_service_and_health_does_not() {
+    let (_server, port) = start(&[
+        ("needWaitForService", "true"),
+        ("waitSecondsForService", "3600"),
+    ]);
+    let (status, body) = get_json(port, "/readyz");
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["reason"], "needWaitForService");
+    assert_eq!(get_json(port, "/healthz").0, 200);
+    let (_other, plain) = start(&[]);
+    assert_eq!(get_json(plain, "/readyz").0, 200);
+}
+
+fn sample(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => f64::NAN,
+        })
+}
+
+fn scrape(port: u16) -> prometheus_parse::Scrape {
+    let (status, text) = get(port, "/metrics");
+    assert_eq!(status, 200);
+    let lines = text.lines().map(|l| Ok(l.to_string()));
+    prometheus_parse::Scrape::parse(lines).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn metrics_count_exactly_what_happened() {
+    let (server, port) = start(&[]);
+    let mut broker = server.client();
+    let body = register_body(1, &["T1", "T2", "T3"]);
+    let body_len = body.len();
+    assert_eq!(
+        broker
+            .call(register_request("b1", 0, "127.0.0.1:10911", body))
+            .code,
+        0
+    );
+    let mut client = server.client();
+    assert_eq!(client.call(route_request("T1")).code, 0);
+    assert_eq!(client.call(route_request("T1")).code, 0);
+    assert_eq!(client.call(request(9999, &[])).code, 3);
+
+    let m = scrape(port);
+    let get = |name: &str, labels: &[(&str, &str)]| sample(&m, name, labels);
+    assert_eq!(
+        get(
+            "namesrv_requests_total",
+            &[("code", "REGISTER_BROKER"), ("response", "SUCCESS")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        get(
+            "namesrv_requests_total",
+            &[("code", "GET_ROUTEINFO_BY_TOPIC"), ("response", "SUCCESS")]
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        get(
+            "namesrv_requests_total",
+            &[
+                ("code", "UNKNOWN"),
+                ("response", "REQUEST_CODE_NOT_SUPPORTED")
+            ]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        get("namesrv_route_cache_total", &[("result", "miss")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        get("namesrv_route_cache_total", &[("result", "hit")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        get("namesrv_registrations_total", &[("path", "full")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        get("namesrv_registration_body_bytes_total", &[]),
+        Some(body_len as f64)
+    );
+    assert_eq!(
+        get("namesrv_brokers_alive", &[("cluster", "DefaultCluster")]),
+        Some(1.0)
+    );
+    assert_eq!(get("namesrv_topics", &[]), Some(3.0));
+    assert_eq!(get("namesrv_queue_entries", &[]), Some(3.0));
+    assert_eq!(get("namesrv_connections_open", &[]), Some(2.0));
+    assert!(get("namesrv_process_resident_memory_bytes", &[]).unwrap() > 1e6);
+    assert_eq!(
+        get(
+            "namesrv_broker_removals_total",
+            &[("reason", "connection_close")]
+        ),
+        None
+    );
+
+    // The broker's connection goes: it is removed, and counted as such.
+    drop(broker);
+    eventually(Duration::from_secs(10), "broker removed", || {
+        let m = scrape(port);
+        sample(
+            &m,
+            "namesrv_broker_removals_total",
+            &[("reason", "connection_close")],
+        ) == Some(1.0)
+            && sample(
+                &m,
+                "namesrv_brokers_alive",
+                &[("cluster", "DefaultCluster")],
+            )
+            .is_none()
+    });
+}
