@@ -15,6 +15,7 @@ pub mod http;
 pub mod json_read;
 pub mod json_write;
 pub mod kvconfig;
+pub mod log_limit;
 pub mod metrics;
 pub mod notify;
 pub mod properties;

@@ -37,11 +37,21 @@ struct Cli {
     /// Override one config property, e.g. -D listenPort=9877 (repeatable; wins over the file)
     #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]
     define: Vec<String>,
+
+    /// Log line format: `text` for people, `json` (one object a line) for log shippers
+    #[arg(long = "log-format", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(cli.log_format);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -52,14 +62,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        // Fields at the top level, as log shippers index them.
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
 }
 
 fn load_config(cli: &Cli) -> Result<Config, String> {
@@ -174,7 +189,9 @@ fn run(cli: Cli) -> Result<(), String> {
         let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
         if let Some(listener) = http_listener {
             let address = listener.local_addr().map_err(|e| e.to_string())?;
-            tracing::info!(http = %address, "HTTP listener started (metrics, API, cluster page)");
+            let listener = http::HttpListener::new(listener, tls.clone(), shared.metrics.clone())
+                .map_err(|e| e.to_string())?;
+            tracing::info!(http = %address, tls = ?tls.mode(), "HTTP listener started (metrics, API, cluster page)");
             let mut stop = stop_tx.subscribe();
             tokio::spawn(http::serve(listener, shared.clone(), async move {
                 let _ = stop.recv().await;

@@ -62,16 +62,22 @@ pub struct RouteGauges {
 }
 
 pub struct Metrics {
+    /// Off when nothing can scrape (no HTTP listener): recording is skipped.
+    enabled: bool,
     registry: Registry,
-    pub requests: Family<RequestLabels, Counter>,
-    pub request_seconds: Family<CodeLabel, Histogram, fn() -> Histogram>,
-    pub connections_open: Gauge,
-    pub connections_total: Counter,
-    pub frames_refused: Counter,
-    pub registrations: Family<PathLabel, Counter>,
-    pub registration_body_bytes: Counter,
-    pub broker_removals: Family<ReasonLabel, Counter>,
-    pub route_cache: Family<ResultLabel, Counter>,
+    requests: Family<RequestLabels, Counter>,
+    request_seconds: Family<CodeLabel, Histogram, fn() -> Histogram>,
+    connections_open: Gauge,
+    connections_total: Counter,
+    frames_refused: Counter,
+    registrations: Family<PathLabel, Counter>,
+    registration_body_bytes: Counter,
+    broker_removals: Family<ReasonLabel, Counter>,
+    route_cache: Family<ResultLabel, Counter>,
+    tls_handshakes: Family<ResultLabel, Counter>,
+    registration_parse_seconds: Histogram,
+    kv_writes: Counter,
+    kv_write_seconds: Histogram,
     brokers_alive: Family<ClusterLabel, Gauge>,
     broker_groups: Gauge,
     topics: Gauge,
@@ -82,12 +88,14 @@ pub struct Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
-        Self::new()
+        Self::new(true)
     }
 }
 
 impl Metrics {
-    pub fn new() -> Metrics {
+    /// `enabled` false makes every recording call a no-op (for a server
+    /// without an HTTP listener, and to measure what recording costs).
+    pub fn new(enabled: bool) -> Metrics {
         let mut registry = Registry::with_prefix("namesrv");
         let m = Metrics {
             requests: Family::default(),
@@ -99,6 +107,10 @@ impl Metrics {
             registration_body_bytes: Counter::default(),
             broker_removals: Family::default(),
             route_cache: Family::default(),
+            tls_handshakes: Family::default(),
+            registration_parse_seconds: latency_histogram(),
+            kv_writes: Counter::default(),
+            kv_write_seconds: latency_histogram(),
             brokers_alive: Family::default(),
             broker_groups: Gauge::default(),
             topics: Gauge::default(),
@@ -106,6 +118,7 @@ impl Metrics {
             resident_bytes: Gauge::default(),
             uptime_seconds: Gauge::default(),
             registry: Registry::default(),
+            enabled,
         };
         registry.register(
             "requests",
@@ -153,6 +166,26 @@ impl Metrics {
             m.route_cache.clone(),
         );
         registry.register(
+            "tls_handshakes",
+            "TLS handshakes on the remoting and HTTP ports, by result (ok, failed)",
+            m.tls_handshakes.clone(),
+        );
+        registry.register(
+            "registration_parse_duration_seconds",
+            "Time to decode a changed REGISTER_BROKER body (inflate and JSON)",
+            m.registration_parse_seconds.clone(),
+        );
+        registry.register(
+            "kv_writes",
+            "KV config changes written to kvConfigPath",
+            m.kv_writes.clone(),
+        );
+        registry.register(
+            "kv_write_duration_seconds",
+            "Time to write the KV file durably (temp file, fsync, rename, directory fsync)",
+            m.kv_write_seconds.clone(),
+        );
+        registry.register(
             "brokers_alive",
             "Live brokers, by cluster",
             m.brokers_alive.clone(),
@@ -183,6 +216,9 @@ impl Metrics {
 
     /// Counts one answered request and its latency.
     pub fn record_request(&self, code: &'static str, response: &'static str, took: Duration) {
+        if !self.enabled {
+            return;
+        }
         self.requests
             .get_or_create(&RequestLabels { code, response })
             .inc();
@@ -192,23 +228,74 @@ impl Metrics {
     }
 
     pub fn route_cache_hit(&self) {
+        if !self.enabled {
+            return;
+        }
         self.route_cache
             .get_or_create(&ResultLabel { result: "hit" })
             .inc();
     }
 
     pub fn route_cache_miss(&self) {
+        if !self.enabled {
+            return;
+        }
         self.route_cache
             .get_or_create(&ResultLabel { result: "miss" })
             .inc();
     }
 
-    pub fn registered(&self, path: &'static str) {
+    /// One REGISTER_BROKER request and its body size, by path taken.
+    pub fn registered(&self, path: &'static str, body_bytes: usize) {
+        if !self.enabled {
+            return;
+        }
+        self.registration_body_bytes.inc_by(body_bytes as u64);
         self.registrations.get_or_create(&PathLabel { path }).inc();
     }
 
+    pub fn registration_parsed(&self, took: Duration) {
+        if self.enabled {
+            self.registration_parse_seconds.observe(took.as_secs_f64());
+        }
+    }
+
+    pub fn kv_written(&self, took: Duration) {
+        if self.enabled {
+            self.kv_writes.inc();
+            self.kv_write_seconds.observe(took.as_secs_f64());
+        }
+    }
+
+    pub fn tls_handshake(&self, result: &'static str) {
+        if self.enabled {
+            self.tls_handshakes
+                .get_or_create(&ResultLabel { result })
+                .inc();
+        }
+    }
+
+    pub fn connection_opened(&self) {
+        if self.enabled {
+            self.connections_total.inc();
+            self.connections_open.inc();
+        }
+    }
+
+    pub fn connection_closed(&self) {
+        if self.enabled {
+            self.connections_open.dec();
+        }
+    }
+
+    pub fn frame_refused(&self) {
+        if self.enabled {
+            self.frames_refused.inc();
+        }
+    }
+
     pub fn removed(&self, reason: &'static str, brokers: usize) {
-        if brokers > 0 {
+        if self.enabled && brokers > 0 {
             self.broker_removals
                 .get_or_create(&ReasonLabel { reason })
                 .inc_by(brokers as u64);
@@ -251,7 +338,7 @@ mod tests {
 
     #[test]
     fn the_text_has_every_family_with_its_help_and_values() {
-        let m = Metrics::new();
+        let m = Metrics::new(true);
         m.record_request(
             "GET_ROUTEINFO_BY_TOPIC",
             "SUCCESS",

@@ -11,6 +11,7 @@ use tokio::sync::{broadcast, mpsc, Notify, Semaphore};
 
 use crate::cmd::{self, Origin};
 use crate::connection::{Connection, ReadError};
+use crate::log_limit::LogLimit;
 use crate::remoting::CodecError;
 use crate::route::ConnId;
 use crate::shared::{self, Shared};
@@ -113,10 +114,9 @@ impl Listener {
                     _done: done,
                 };
                 tracing::debug!(id, ?peer, "connection opened");
-                handler.shared.metrics.connections_total.inc();
-                handler.shared.metrics.connections_open.inc();
+                handler.shared.metrics.connection_opened();
                 handler.run().await;
-                handler.shared.metrics.connections_open.dec();
+                handler.shared.metrics.connection_closed();
                 handler.shared.connections().deregister(handler.id);
                 handler.shared.connection_closed(handler.id);
                 drop(permit);
@@ -149,10 +149,18 @@ impl Listener {
 async fn open(tls: &Tls, shared: &Shared, tcp: TcpStream) -> Option<Stream> {
     let peer = tcp.peer_addr().ok();
     match tokio::time::timeout(idle_time(shared), tls.accept(tcp)).await {
-        Ok(Ok(stream)) => Some(stream),
+        Ok(Ok(stream)) => {
+            if stream.is_tls() {
+                shared.metrics.tls_handshake("ok");
+            }
+            Some(stream)
+        }
         Ok(Err(Refused::Eof)) => None,
         Ok(Err(err)) => {
-            tracing::warn!(?peer, error = %err, "connection refused");
+            if matches!(err, Refused::Handshake(_)) {
+                shared.metrics.tls_handshake("failed");
+            }
+            crate::warn_limited!(REFUSED, ?peer, error = %err, "connection refused");
             None
         }
         Err(_) => {
@@ -164,6 +172,10 @@ async fn open(tls: &Tls, shared: &Shared, tcp: TcpStream) -> Option<Stream> {
         }
     }
 }
+
+/// Peers can repeat these at will; a flood is logged a few lines a minute.
+static BAD_FRAME: LogLimit = LogLimit::new(10, Duration::from_secs(60));
+static REFUSED: LogLimit = LogLimit::new(10, Duration::from_secs(60));
 
 fn idle_time(shared: &Shared) -> Duration {
     Duration::from_secs(
@@ -206,16 +218,16 @@ impl Handler {
                     break;
                 }
                 Err(ReadError::Codec(err)) => {
-                    self.shared.metrics.frames_refused.inc();
-                    tracing::warn!(id = self.id, ?peer, error = %err, "bad frame; closing connection");
+                    self.shared.metrics.frame_refused();
+                    crate::warn_limited!(BAD_FRAME, id = self.id, ?peer, error = %err, "bad frame; closing connection");
                     break;
                 }
             };
             if let Err(err) = self.serve_batch(first).await {
                 match err {
                     BatchError::BadFrame(err) => {
-                        self.shared.metrics.frames_refused.inc();
-                        tracing::warn!(id = self.id, ?peer, error = %err, "bad frame; closing connection");
+                        self.shared.metrics.frame_refused();
+                        crate::warn_limited!(BAD_FRAME, id = self.id, ?peer, error = %err, "bad frame; closing connection");
                     }
                     BatchError::Lost(err) => {
                         tracing::debug!(id = self.id, ?peer, error = %err, "connection lost")

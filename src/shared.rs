@@ -25,7 +25,7 @@ pub struct Shared {
     pub bulk: BulkPool,
     config: RwLock<Config>,
     pub started_at: Instant,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     notices: mpsc::UnboundedSender<MinBrokerIdNotice>,
     connections: ConnRegistry,
 }
@@ -74,6 +74,8 @@ impl Shared {
         bulk: BulkPool,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<MinBrokerIdNotice>) {
         let (notices, rx) = mpsc::unbounded_channel();
+        // Nothing can read metrics without the HTTP listener.
+        let metrics = Arc::new(Metrics::new(config.server.http_listen_port != 0));
         let shared = Arc::new(Shared {
             routes: RouteInfoManager::new(),
             route_cache: RouteCache::default(),
@@ -81,7 +83,7 @@ impl Shared {
             bulk,
             config: RwLock::new(config),
             started_at: Instant::now(),
-            metrics: Metrics::new(),
+            metrics,
             notices,
             connections: ConnRegistry::default(),
         });

@@ -204,7 +204,24 @@ fn metrics_count_exactly_what_happened() {
     assert_eq!(client.call(route_request("T1")).code, 0);
     assert_eq!(client.call(route_request("T1")).code, 0);
     assert_eq!(client.call(request(9999, &[])).code, 3);
+    let put = request(100, &[("namespace", "NS"), ("key", "k"), ("value", "v")]);
+    assert_eq!(client.call(put).code, 0);
 
+    let (_, text) = get(port, "/metrics");
+    for (line, want) in [
+        ("namesrv_registration_parse_duration_seconds_count", "1"),
+        ("namesrv_kv_write_duration_seconds_count", "1"),
+        ("namesrv_kv_writes_total", "1"),
+        (
+            "namesrv_request_duration_seconds_count{code=\"GET_ROUTEINFO_BY_TOPIC\"}",
+            "2",
+        ),
+    ] {
+        let found = text
+            .lines()
+            .find_map(|l| l.strip_prefix(line)?.strip_prefix(' '));
+        assert_eq!(found, Some(want), "{line} in {text}");
+    }
     let m = scrape(port);
     let get = |name: &str, labels: &[(&str, &str)]| sample(&m, name, labels);
     assert_eq!(

@@ -387,3 +387,70 @@ impl rustls::client::danger::ServerCertVerifier for TrustAnything {
         self.0.signature_verification_algorithms.supported_schemes()
     }
 }
+
+/// One HTTP/1.1 GET over `stream`: status line and body.
+fn http_get(stream: &mut (impl Read + Write), path: &str) -> Result<String, String> {
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .and_then(|_| stream.flush())
+    .map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    match stream.read_to_end(&mut raw) {
+        Ok(_) => {}
+        // rustls reports a close without close_notify; the bytes are there.
+        Err(_) if !raw.is_empty() => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    if raw.is_empty() {
+        return Err("closed without an answer".into());
+    }
+    Ok(String::from_utf8_lossy(&raw).into_owned())
+}
+
+/// The HTTP port follows tls.server.mode with the same certificate: in
+/// enforcing mode metrics and the API are served over TLS only.
+#[test]
+fn enforcing_serves_http_over_tls_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = self_signed(dir.path(), "server");
+    let http_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let port = http_port.to_string();
+    let server = start(dir, &pem, "enforcing", &[("httpListenPort", port.as_str())]);
+    server.wait_log("HTTP listener started", Duration::from_secs(10));
+    let http = SocketAddr::from(([127, 0, 0, 1], http_port));
+
+    let mut plain = TcpStream::connect(http).unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let refused = http_get(&mut plain, "/healthz");
+    assert!(refused.is_err(), "plaintext HTTP answered: {refused:?}");
+
+    let https = |path: &str| {
+        let tcp = TcpStream::connect(http).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let name = ServerName::try_from("localhost").unwrap();
+        let conn = rustls::ClientConnection::new(client_config(&pem.der, None), name).unwrap();
+        http_get(&mut rustls::StreamOwned::new(conn, tcp), path).unwrap()
+    };
+    let health = https("/healthz");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    // A TLS remoting request, then the handshakes counted by /metrics.
+    assert_answered(
+        tls_call(server.addr, client_config(&pem.der, None), &probe()),
+        "TLS",
+    );
+    let metrics = https("/metrics");
+    let ok = metrics
+        .lines()
+        .find(|l| l.starts_with("namesrv_tls_handshakes_total{result=\"ok\"}"))
+        .unwrap_or_else(|| panic!("{metrics}"));
+    // /healthz, the remoting call and this scrape itself.
+    assert!(ok.ends_with(" 3"), "{ok}");
+}

@@ -59,7 +59,13 @@ impl PutKvConfig {
         req: &RemotingCommand,
     ) -> Result<RemotingCommand, CmdError> {
         let kv = shared.clone();
-        super::blocking(move || kv.kv.put(&self.namespace, &self.key, &self.value)).await?;
+        super::blocking(move || {
+            let started = std::time::Instant::now();
+            kv.kv.put(&self.namespace, &self.key, &self.value)?;
+            kv.metrics.kv_written(started.elapsed());
+            Ok::<_, crate::kvconfig::KvError>(())
+        })
+        .await?;
         Ok(req.response(ResponseCode::SUCCESS, None))
     }
 }
@@ -103,7 +109,13 @@ impl DeleteKvConfig {
     ) -> Result<RemotingCommand, CmdError> {
         if let (Some(namespace), Some(key)) = (self.0.namespace, self.0.key) {
             let kv = shared.clone();
-            super::blocking(move || kv.kv.delete(&namespace, &key)).await?;
+            super::blocking(move || {
+                let started = std::time::Instant::now();
+                kv.kv.delete(&namespace, &key)?;
+                kv.metrics.kv_written(started.elapsed());
+                Ok::<_, crate::kvconfig::KvError>(())
+            })
+            .await?;
         }
         Ok(req.response(ResponseCode::SUCCESS, None))
     }

@@ -103,19 +103,20 @@ async fn serve(
         REGISTER_BROKER => {
             // One CRC pass over the body serves both paths.
             let crc = RegisterBodyCrc::of(&req.body);
-            shared
-                .metrics
-                .registration_body_bytes
-                .inc_by(req.body.len() as u64);
             if let Some(answer) = register_broker::answer_if_unchanged(shared, origin, req, crc) {
-                shared.metrics.registered("unchanged");
+                shared.metrics.registered("unchanged", req.body.len());
                 return Ok(answer);
             }
-            shared.metrics.registered("full");
+            shared.metrics.registered("full", req.body.len());
             let (owned, for_parse) = (req.clone(), shared.clone());
             let parsed = shared
                 .bulk
-                .run(move || register_broker::RegisterBroker::parse(&owned, &for_parse, crc))
+                .run(move || {
+                    let started = std::time::Instant::now();
+                    let parsed = register_broker::RegisterBroker::parse(&owned, &for_parse, crc);
+                    for_parse.metrics.registration_parsed(started.elapsed());
+                    parsed
+                })
                 .await
                 .map_err(|e| CmdError::Internal(e.to_string()))??;
             parsed.apply(shared, origin, req)

@@ -32,28 +32,35 @@ fn broker_json(b: &BrokerView, now_ms: i64) -> Value {
     })
 }
 
+/// One broker group as the API shows it.
+#[derive(Default)]
+struct Group {
+    zone: Option<String>,
+    brokers: Vec<Value>,
+}
+
 /// Clusters → broker groups → brokers.
 pub async fn clusters(State(shared): State<Arc<Shared>>) -> Response {
     let now = Shared::now_ms();
-    let mut clusters: BTreeMap<String, BTreeMap<String, (Option<String>, Vec<Value>)>> =
-        BTreeMap::new();
+    let mut clusters: BTreeMap<String, BTreeMap<String, Group>> = BTreeMap::new();
     for b in shared.routes.brokers() {
         let group = clusters
             .entry(b.cluster.clone())
             .or_default()
             .entry(b.broker_name.clone())
-            .or_insert_with(|| (b.zone_name.clone(), Vec::new()));
-        group.1.push(broker_json(&b, now));
+            .or_default();
+        group.zone.clone_from(&b.zone_name);
+        group.brokers.push(broker_json(&b, now));
     }
     let clusters: Vec<Value> = clusters
         .into_iter()
         .map(|(name, groups)| {
             json!({
                 "name": name,
-                "brokerGroups": groups.into_iter().map(|(broker_name, (zone, brokers))| json!({
+                "brokerGroups": groups.into_iter().map(|(broker_name, g)| json!({
                     "brokerName": broker_name,
-                    "zoneName": zone,
-                    "brokers": brokers,
+                    "zoneName": g.zone,
+                    "brokers": g.brokers,
                 })).collect::<Vec<_>>(),
             })
         })
@@ -61,19 +68,13 @@ pub async fn clusters(State(shared): State<Arc<Shared>>) -> Response {
     Json(json!({ "clusters": clusters })).into_response()
 }
 
-fn positive(
-    params: &HashMap<String, String>,
-    key: &str,
-    default: usize,
-) -> Result<usize, Response> {
+/// A positive integer query value, or the message for a 400.
+fn positive(params: &HashMap<String, String>, key: &str, default: usize) -> Result<usize, String> {
     match params.get(key) {
         None => Ok(default),
         Some(v) => match v.parse::<usize>() {
             Ok(n) if n > 0 => Ok(n),
-            _ => Err(error(
-                StatusCode::BAD_REQUEST,
-                format!("{key} must be a positive integer, not {v:?}"),
-            )),
+            _ => Err(format!("{key} must be a positive integer, not {v:?}")),
         },
     }
 }
@@ -100,7 +101,7 @@ pub async fn topics(
                 format!("size must be at most 1000, not {s}"),
             )
         }
-        (Err(e), _) | (_, Err(e)) => return e,
+        (Err(e), _) | (_, Err(e)) => return error(StatusCode::BAD_REQUEST, e),
     };
     let all = match params.get("cluster") {
         Some(c) => shared.routes.topics_by_cluster(c),

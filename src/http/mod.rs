@@ -3,7 +3,10 @@
 //! only read the shared state; nothing here changes it.
 
 mod api;
+mod listener;
 mod page;
+
+pub use listener::HttpListener;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,7 +16,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
-use tokio::net::TcpListener;
 
 use crate::shared::Shared;
 
@@ -35,7 +37,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
 
 /// Serves until `shutdown` completes, then lets open requests finish.
 pub async fn serve(
-    listener: TcpListener,
+    listener: HttpListener,
     shared: Arc<Shared>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
