@@ -74,7 +74,7 @@ OURS=$(free_port); RUST=$(free_port); JAVA=$(free_port); ECHO=$(free_port); BROK
 # $work/TAG and its output in $work/TAG.log; sets STARTED_PID.
 start_ours() {
   mkdir -p "$work/$2"
-  target/release/namesrv -D listenPort="$1" -D httpListenPort=0 -D bindAddress=127.0.0.1 \
+  target/release/namesrv -D listenPort="$1" -D httpListenPort="$(free_port)" -D bindAddress=127.0.0.1 \
     -D kvConfigPath="$work/$2/kv.json" -D configStorePath="$work/$2/store.properties" >"$work/$2.log" 2>&1 &
   STARTED_PID=$!; pids+=("$STARTED_PID")
 }
