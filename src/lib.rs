@@ -11,6 +11,7 @@ pub mod bulk;
 pub mod cmd;
 pub mod config;
 pub mod connection;
+pub mod controller;
 pub mod http;
 pub mod json_read;
 pub mod json_write;
