@@ -45,10 +45,17 @@
 
 pub mod code;
 pub mod config;
+pub mod election;
 pub mod error;
+pub mod event;
+pub mod heartbeat;
 pub mod peers;
+pub mod state;
 
 pub use code::ControllerRequestCode;
 pub use config::ControllerConfig;
 pub use error::ControllerError;
+pub use event::{BrokerId, ControllerEvent};
+pub use heartbeat::{ConnId, HeartbeatTable, LiveView, Liveness};
 pub use peers::{NodeId, Peer, Peers};
+pub use state::ControllerState;
