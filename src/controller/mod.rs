@@ -43,13 +43,18 @@
 //!   [`state::ControllerState::apply_all`], snapshots with
 //!   [`state::ControllerState::to_snapshot`] / `from_snapshot`.
 
+pub mod body;
+pub mod cmd;
 pub mod code;
 pub mod config;
 pub mod election;
 pub mod error;
 pub mod event;
 pub mod heartbeat;
+pub mod notify;
+pub mod outcome;
 pub mod peers;
+pub mod request;
 pub mod state;
 
 pub use code::ControllerRequestCode;
@@ -57,5 +62,6 @@ pub use config::ControllerConfig;
 pub use error::ControllerError;
 pub use event::{BrokerId, ControllerEvent};
 pub use heartbeat::{ConnId, HeartbeatTable, LiveView, Liveness};
+pub use outcome::Outcome;
 pub use peers::{NodeId, Peer, Peers};
 pub use state::ControllerState;
