@@ -86,7 +86,7 @@ printf 'url = "http://127.0.0.1:%s/metrics"\noutput = "/dev/null"\n' "$HTTP" >"$
 for _ in $(seq 1 "$SCRAPERS"); do cat "$work/one.curl"; done >"$work/scrapes.curl"
 scrape_loop() {
   while :; do
-    curl -s --parallel --parallel-immediate --parallel-max "$SCRAPERS" -K "$work/scrapes.curl" \
+    curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$SCRAPERS" -K "$work/scrapes.curl" \
       -w '%{http_code}\n' >>"$work/scrape.codes" || true
     sleep 1
   done

@@ -74,11 +74,9 @@ pub async fn dispatch(
         },
         None => not_supported(&req),
     };
-    let response_name =
-        ResponseCode::from_value(response.code).map_or("UNKNOWN", ResponseCode::name);
     shared.metrics.record_request(
-        code.map_or("UNKNOWN", RequestCode::name),
-        response_name,
+        code,
+        ResponseCode::from_value(response.code),
         started.elapsed(),
     );
     (!oneway).then_some(response)

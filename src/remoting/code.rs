@@ -22,6 +22,14 @@ macro_rules! wire_enum {
                 self as $repr
             }
 
+            /// Position in [`Self::ALL`]: a dense index for per-code tables.
+            pub fn index(self) -> usize {
+                // Implicit discriminants count from 0 in declaration order.
+                #[allow(non_camel_case_types, clippy::upper_case_acronyms, dead_code)]
+                enum Position { $($variant),+ }
+                match self { $($name::$variant => Position::$variant as usize,)+ }
+            }
+
             /// The Java constant name, e.g. `GET_ROUTEINFO_BY_TOPIC`.
             pub fn name(self) -> &'static str {
                 match self { $($name::$variant => stringify!($variant),)+ }

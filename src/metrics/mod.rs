@@ -2,14 +2,19 @@
 //! histograms keyed by static labels (no allocation per request); gauges of
 //! the route table and the process are read when `/metrics` is scraped.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+
+use crate::remoting::{RequestCode, ResponseCode};
+
+mod latency;
+pub use latency::LatencyHistogram;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -42,16 +47,6 @@ pub struct ClusterLabel {
     pub cluster: String,
 }
 
-/// 10 µs to 5 s, in 1-2.5-5 steps.
-const LATENCY_BUCKETS: [f64; 18] = [
-    0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025,
-    0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-];
-
-fn latency_histogram() -> Histogram {
-    Histogram::new(LATENCY_BUCKETS)
-}
-
 /// What the route table holds, read at scrape time.
 #[derive(Debug, Default, Clone)]
 pub struct RouteGauges {
@@ -66,7 +61,12 @@ pub struct Metrics {
     enabled: bool,
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
-    request_seconds: Family<CodeLabel, Histogram, fn() -> Histogram>,
+    /// Handles into `requests`, by request code index × response code index
+    /// (the last of each for codes we do not know).
+    request_counters: Box<[OnceLock<Counter>]>,
+    /// Handles into `request_seconds`, by request code index.
+    request_histograms: Box<[OnceLock<LatencyHistogram>]>,
+    request_seconds: Family<CodeLabel, LatencyHistogram>,
     connections_open: Gauge,
     connections_total: Counter,
     frames_refused: Counter,
@@ -75,9 +75,9 @@ pub struct Metrics {
     broker_removals: Family<ReasonLabel, Counter>,
     route_cache: Family<ResultLabel, Counter>,
     tls_handshakes: Family<ResultLabel, Counter>,
-    registration_parse_seconds: Histogram,
+    registration_parse_seconds: LatencyHistogram,
     kv_writes: Counter,
-    kv_write_seconds: Histogram,
+    kv_write_seconds: LatencyHistogram,
     brokers_alive: Family<ClusterLabel, Gauge>,
     broker_groups: Gauge,
     topics: Gauge,
@@ -99,7 +99,13 @@ impl Metrics {
         let mut registry = Registry::with_prefix("namesrv");
         let m = Metrics {
             requests: Family::default(),
-            request_seconds: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
+            request_counters: (0..(RequestCode::ALL.len() + 1) * (ResponseCode::ALL.len() + 1))
+                .map(|_| OnceLock::new())
+                .collect(),
+            request_histograms: (0..=RequestCode::ALL.len())
+                .map(|_| OnceLock::new())
+                .collect(),
+            request_seconds: Family::default(),
             connections_open: Gauge::default(),
             connections_total: Counter::default(),
             frames_refused: Counter::default(),
@@ -108,9 +114,9 @@ impl Metrics {
             broker_removals: Family::default(),
             route_cache: Family::default(),
             tls_handshakes: Family::default(),
-            registration_parse_seconds: latency_histogram(),
+            registration_parse_seconds: LatencyHistogram::default(),
             kv_writes: Counter::default(),
-            kv_write_seconds: latency_histogram(),
+            kv_write_seconds: LatencyHistogram::default(),
             brokers_alive: Family::default(),
             broker_groups: Gauge::default(),
             topics: Gauge::default(),
@@ -214,17 +220,36 @@ impl Metrics {
         Metrics { registry, ..m }
     }
 
-    /// Counts one answered request and its latency.
-    pub fn record_request(&self, code: &'static str, response: &'static str, took: Duration) {
+    /// Counts one answered request and its latency. Each series' handle is
+    /// kept in a table indexed by code once first used, so the hot path is
+    /// an index and atomic adds, not a label hash and a lock.
+    pub fn record_request(
+        &self,
+        code: Option<RequestCode>,
+        response: Option<ResponseCode>,
+        took: Duration,
+    ) {
         if !self.enabled {
             return;
         }
-        self.requests
-            .get_or_create(&RequestLabels { code, response })
-            .inc();
-        self.request_seconds
-            .get_or_create(&CodeLabel { code })
-            .observe(took.as_secs_f64());
+        let req = code.map_or(RequestCode::ALL.len(), RequestCode::index);
+        let resp = response.map_or(ResponseCode::ALL.len(), ResponseCode::index);
+        let counter = self.request_counters[req * (ResponseCode::ALL.len() + 1) + resp]
+            .get_or_init(|| {
+                let labels = RequestLabels {
+                    code: code.map_or("UNKNOWN", RequestCode::name),
+                    response: response.map_or("UNKNOWN", ResponseCode::name),
+                };
+                self.requests.get_or_create(&labels).clone()
+            });
+        counter.inc();
+        let histogram = self.request_histograms[req].get_or_init(|| {
+            let code = code.map_or("UNKNOWN", RequestCode::name);
+            self.request_seconds
+                .get_or_create(&CodeLabel { code })
+                .clone()
+        });
+        histogram.observe(took);
     }
 
     pub fn route_cache_hit(&self) {
@@ -256,14 +281,14 @@ impl Metrics {
 
     pub fn registration_parsed(&self, took: Duration) {
         if self.enabled {
-            self.registration_parse_seconds.observe(took.as_secs_f64());
+            self.registration_parse_seconds.observe(took);
         }
     }
 
     pub fn kv_written(&self, took: Duration) {
         if self.enabled {
             self.kv_writes.inc();
-            self.kv_write_seconds.observe(took.as_secs_f64());
+            self.kv_write_seconds.observe(took);
         }
     }
 
@@ -340,8 +365,8 @@ mod tests {
     fn the_text_has_every_family_with_its_help_and_values() {
         let m = Metrics::new(true);
         m.record_request(
-            "GET_ROUTEINFO_BY_TOPIC",
-            "SUCCESS",
+            Some(RequestCode::GET_ROUTEINFO_BY_TOPIC),
+            Some(ResponseCode::SUCCESS),
             Duration::from_micros(30),
         );
         m.removed("timeout", 2);
