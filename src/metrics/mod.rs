@@ -74,6 +74,9 @@ pub struct Metrics {
     registration_body_bytes: Counter,
     broker_removals: Family<ReasonLabel, Counter>,
     route_cache: Family<ResultLabel, Counter>,
+    /// Handles into `route_cache`: every route lookup counts one.
+    route_cache_hits: Counter,
+    route_cache_misses: Counter,
     tls_handshakes: Family<ResultLabel, Counter>,
     registration_parse_seconds: LatencyHistogram,
     kv_writes: Counter,
@@ -113,6 +116,8 @@ impl Metrics {
             registration_body_bytes: Counter::default(),
             broker_removals: Family::default(),
             route_cache: Family::default(),
+            route_cache_hits: Counter::default(),
+            route_cache_misses: Counter::default(),
             tls_handshakes: Family::default(),
             registration_parse_seconds: LatencyHistogram::default(),
             kv_writes: Counter::default(),
@@ -217,7 +222,20 @@ impl Metrics {
             "Seconds since the server started",
             m.uptime_seconds.clone(),
         );
-        Metrics { registry, ..m }
+        let route_cache_hits = m
+            .route_cache
+            .get_or_create(&ResultLabel { result: "hit" })
+            .clone();
+        let route_cache_misses = m
+            .route_cache
+            .get_or_create(&ResultLabel { result: "miss" })
+            .clone();
+        Metrics {
+            registry,
+            route_cache_hits,
+            route_cache_misses,
+            ..m
+        }
     }
 
     /// Counts one answered request and its latency. Each series' handle is
@@ -256,18 +274,14 @@ impl Metrics {
         if !self.enabled {
             return;
         }
-        self.route_cache
-            .get_or_create(&ResultLabel { result: "hit" })
-            .inc();
+        self.route_cache_hits.inc();
     }
 
     pub fn route_cache_miss(&self) {
         if !self.enabled {
             return;
         }
-        self.route_cache
-            .get_or_create(&ResultLabel { result: "miss" })
-            .inc();
+        self.route_cache_misses.inc();
     }
 
     /// One REGISTER_BROKER request and its body size, by path taken.
