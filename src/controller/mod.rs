@@ -54,6 +54,7 @@ pub mod heartbeat;
 pub mod notify;
 pub mod outcome;
 pub mod peers;
+pub mod raft;
 pub mod request;
 pub mod state;
 

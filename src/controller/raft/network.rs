@@ -1,0 +1,273 @@
+//! Raft RPCs as remoting requests on the controller port, as DLedger
+//! multiplexes its own: one private request code per RPC, the sender's node
+//! id in the `raftFrom` header, the openraft request as a JSON body; the
+//! reply's body is the JSON of openraft's `Result`.
+//!
+//! Only configured peers may speak raft: the claimed node id must be in the
+//! peer list and the connection must come from one of the peers' hosts.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use openraft::error::{
+    InstallSnapshotError, NetworkError, RPCError, RaftError as OpenRaftError, RemoteError,
+    Unreachable,
+};
+use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use openraft::BasicNode;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::types::{Raft, TypeConfig};
+use crate::controller::peers::{NodeId, Peers};
+use crate::remoting::{ClientError, RemotingClient, RemotingCommand, ResponseCode};
+
+/// Private codes, far from Java's (which stop below 2000 for requests).
+pub const RAFT_APPEND_ENTRIES: i32 = 29_101;
+pub const RAFT_VOTE: i32 = 29_102;
+pub const RAFT_INSTALL_SNAPSHOT: i32 = 29_103;
+const FROM: &str = "raftFrom";
+
+/// Whether `code` is one of ours rather than a broker's or admin's.
+pub fn is_raft_code(code: i32) -> bool {
+    matches!(
+        code,
+        RAFT_APPEND_ENTRIES | RAFT_VOTE | RAFT_INSTALL_SNAPSHOT
+    )
+}
+
+/// Who may send raft RPCs: the peers' ids, and their hosts' addresses.
+#[derive(Debug, Clone)]
+pub struct RaftPeers {
+    ids: BTreeSet<NodeId>,
+    ips: BTreeSet<IpAddr>,
+}
+
+impl RaftPeers {
+    /// Resolves every peer's host once, at start-up; a host that does not
+    /// resolve is a start-up error, since its node could never be heard.
+    pub async fn resolve(peers: &Peers) -> Result<RaftPeers, String> {
+        let mut ips = BTreeSet::new();
+        for peer in peers.all() {
+            let addrs = tokio::net::lookup_host(peer.address())
+                .await
+                .map_err(|e| format!("cannot resolve controller peer {}: {e}", peer.address()))?;
+            ips.extend(addrs.map(|a| a.ip()));
+        }
+        Ok(RaftPeers {
+            ids: peers.all().iter().map(|p| p.node_id).collect(),
+            ips,
+        })
+    }
+
+    /// Whether a raft request from `source` claiming `from` is accepted.
+    pub fn admits(&self, from: Option<NodeId>, source: Option<IpAddr>) -> bool {
+        let canonical = source.map(|ip| match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        });
+        from.is_some_and(|id| self.ids.contains(&id))
+            && canonical.is_some_and(|ip| self.ips.contains(&ip))
+    }
+}
+
+/// Answers one raft RPC from a peer (already admitted).
+pub async fn serve(raft: &Raft, req: &RemotingCommand) -> RemotingCommand {
+    let body = match req.code {
+        RAFT_APPEND_ENTRIES => match decode::<AppendEntriesRequest<TypeConfig>>(req) {
+            Ok(rpc) => encode(&raft.append_entries(rpc).await),
+            Err(resp) => return resp,
+        },
+        RAFT_VOTE => match decode::<VoteRequest<NodeId>>(req) {
+            Ok(rpc) => encode(&raft.vote(rpc).await),
+            Err(resp) => return resp,
+        },
+        RAFT_INSTALL_SNAPSHOT => match decode::<InstallSnapshotRequest<TypeConfig>>(req) {
+            Ok(rpc) => encode(&raft.install_snapshot(rpc).await),
+            Err(resp) => return resp,
+        },
+        _ => return req.response(ResponseCode::REQUEST_CODE_NOT_SUPPORTED, None),
+    };
+    match body {
+        Ok(body) => req.response(ResponseCode::SUCCESS, None).with_body(body),
+        Err(e) => req.response(ResponseCode::SYSTEM_ERROR, Some(e.to_string())),
+    }
+}
+
+/// The sender's claimed node id.
+pub fn sender(req: &RemotingCommand) -> Option<NodeId> {
+    req.ext_fields.get(FROM).and_then(|v| v.parse().ok())
+}
+
+fn decode<T: DeserializeOwned>(req: &RemotingCommand) -> Result<T, RemotingCommand> {
+    serde_json::from_slice(&req.body).map_err(|e| {
+        req.response(
+            ResponseCode::SYSTEM_ERROR,
+            Some(format!("bad raft request body: {e}")),
+        )
+    })
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(value)
+}
+
+/// Makes one [`PeerClient`] per replication stream or vote round.
+pub struct NetworkFactory {
+    self_id: NodeId,
+}
+
+impl NetworkFactory {
+    pub fn new(self_id: NodeId) -> Self {
+        NetworkFactory { self_id }
+    }
+}
+
+impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
+    type Network = PeerClient;
+
+    async fn new_client(&mut self, target: NodeId, node: &BasicNode) -> PeerClient {
+        PeerClient {
+            self_id: self.self_id,
+            target,
+            addr: node.addr.clone(),
+            conn: None,
+        }
+    }
+}
+
+/// One connection to one peer, opened on first use and again after a failure.
+pub struct PeerClient {
+    self_id: NodeId,
+    target: NodeId,
+    addr: String,
+    conn: Option<RemotingClient>,
+}
+
+/// Why a call did not produce the peer's answer.
+#[derive(Debug, thiserror::Error)]
+enum CallError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("peer answered {code}: {remark}")]
+    Refused { code: i32, remark: String },
+    #[error("bad raft reply body: {0}")]
+    Body(#[from] serde_json::Error),
+}
+
+/// Connecting bounded separately: a dead peer must not hold a vote round.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(300);
+
+impl PeerClient {
+    async fn call<Req, Resp, E>(
+        &mut self,
+        code: i32,
+        rpc: &Req,
+        ttl: Duration,
+    ) -> Result<Resp, RPCError<NodeId, BasicNode, OpenRaftError<NodeId, E>>>
+    where
+        Req: Serialize,
+        Resp: DeserializeOwned,
+        E: std::error::Error + DeserializeOwned,
+    {
+        let body = serde_json::to_vec(rpc).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let request = RemotingCommand::request(code, 0)
+            .with_ext(FROM, self.self_id)
+            .with_body(body);
+        if self.conn.is_none() {
+            let conn = RemotingClient::connect(&self.addr, CONNECT_TIMEOUT.min(ttl))
+                .await
+                .map_err(|e| RPCError::Unreachable(Unreachable::new(&e)))?;
+            self.conn = Some(conn);
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(RPCError::Network(NetworkError::new(
+                &std::io::Error::other("no connection"),
+            )));
+        };
+        let result = tokio::time::timeout(ttl, conn.call(request)).await;
+        let reply: Result<Result<Resp, OpenRaftError<NodeId, E>>, CallError> = match result {
+            Err(_) => Err(CallError::Client(ClientError::Timeout {
+                addr: self.addr.clone(),
+                after: ttl,
+            })),
+            Ok(Err(e)) => Err(e.into()),
+            Ok(Ok(resp)) if resp.code != ResponseCode::SUCCESS.value() => Err(CallError::Refused {
+                code: resp.code,
+                remark: resp.remark.unwrap_or_default(),
+            }),
+            Ok(Ok(resp)) => serde_json::from_slice(&resp.body).map_err(CallError::from),
+        };
+        match reply {
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(remote)) => Err(RPCError::RemoteError(RemoteError::new(self.target, remote))),
+            Err(e) => {
+                // The stream may be out of step (a late reply): start afresh.
+                self.conn = None;
+                Err(RPCError::Network(NetworkError::new(&e)))
+            }
+        }
+    }
+}
+
+impl RaftNetwork<TypeConfig> for PeerClient {
+    async fn append_entries(
+        &mut self,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, BasicNode, OpenRaftError<NodeId>>>
+    {
+        self.call(RAFT_APPEND_ENTRIES, &rpc, option.hard_ttl())
+            .await
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        rpc: InstallSnapshotRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<
+        InstallSnapshotResponse<NodeId>,
+        RPCError<NodeId, BasicNode, OpenRaftError<NodeId, InstallSnapshotError>>,
+    > {
+        self.call(RAFT_INSTALL_SNAPSHOT, &rpc, option.hard_ttl())
+            .await
+    }
+
+    async fn vote(
+        &mut self,
+        rpc: VoteRequest<NodeId>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, BasicNode, OpenRaftError<NodeId>>> {
+        self.call(RAFT_VOTE, &rpc, option.hard_ttl()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_peers_from_peer_hosts_are_admitted() {
+        let peers = RaftPeers {
+            ids: [0, 1, 2].into(),
+            ips: ["127.0.0.1".parse().unwrap()].into(),
+        };
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        let other: IpAddr = "127.0.0.2".parse().unwrap();
+        assert!(peers.admits(Some(1), Some(local)));
+        assert!(peers.admits(Some(2), Some(mapped)));
+        assert!(!peers.admits(Some(3), Some(local)));
+        assert!(!peers.admits(None, Some(local)));
+        assert!(!peers.admits(Some(1), Some(other)));
+        assert!(!peers.admits(Some(1), None));
+        assert!(is_raft_code(RAFT_VOTE) && !is_raft_code(1005));
+        let req = RemotingCommand::request(RAFT_VOTE, 1).with_ext(FROM, 2);
+        assert_eq!(sender(&req), Some(2));
+    }
+}

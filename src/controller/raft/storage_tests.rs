@@ -1,0 +1,141 @@
+//! The storage against openraft's own suite, and what the suite does not
+//! cover: surviving a restart, and a torn tail.
+
+use std::sync::Arc;
+
+use openraft::storage::{RaftLogStorage, RaftLogStorageExt, RaftStateMachine};
+use openraft::testing::{StoreBuilder, Suite};
+use openraft::{
+    CommittedLeaderId, Entry, EntryPayload, LogId, RaftLogReader, RaftSnapshotBuilder, Vote,
+};
+use parking_lot::RwLock;
+
+use super::log_store::LogStore;
+use super::state_machine::StateMachine;
+use super::types::{StorageError, TypeConfig};
+use crate::controller::event::ControllerEvent;
+use crate::controller::state::ControllerState;
+
+struct Builder;
+
+impl StoreBuilder<TypeConfig, LogStore, StateMachine, tempfile::TempDir> for Builder {
+    async fn build(&self) -> Result<(tempfile::TempDir, LogStore, StateMachine), StorageError> {
+        let dir = tempfile::tempdir().unwrap();
+        let log = LogStore::open(dir.path()).unwrap();
+        let sm =
+            StateMachine::open(dir.path(), Arc::new(RwLock::new(ControllerState::new()))).unwrap();
+        Ok((dir, log, sm))
+    }
+}
+
+#[test]
+fn openraft_storage_suite() {
+    Suite::test_all(Builder).unwrap();
+}
+
+fn apply_id(index: u64, id: i64) -> Entry<TypeConfig> {
+    Entry {
+        log_id: LogId::new(CommittedLeaderId::new(1, 0), index),
+        payload: EntryPayload::Normal(vec![ControllerEvent::ApplyBrokerId {
+            cluster_name: "c".into(),
+            broker_name: "b".into(),
+            broker_address: format!("h:{id}"),
+            new_broker_id: id,
+            register_check_code: format!("h:{id};1"),
+        }]),
+    }
+}
+
+/// Appends as openraft does, waiting for the flush callback.
+async fn append(log: &mut LogStore, entries: Vec<Entry<TypeConfig>>) {
+    log.blocking_append(entries).await.unwrap();
+}
+
+fn indexes(entries: &[Entry<TypeConfig>]) -> Vec<u64> {
+    entries.iter().map(|e| e.log_id.index).collect()
+}
+
+#[tokio::test]
+async fn log_vote_and_marks_survive_a_restart_and_a_torn_tail_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut log = LogStore::open(dir.path()).unwrap();
+        append(&mut log, (1..=5).map(|i| apply_id(i, i as i64)).collect()).await;
+        log.save_vote(&Vote::new(3, 1)).await.unwrap();
+        log.save_committed(Some(LogId::new(CommittedLeaderId::new(1, 0), 4)))
+            .await
+            .unwrap();
+        log.truncate(LogId::new(CommittedLeaderId::new(1, 0), 5))
+            .await
+            .unwrap();
+        log.purge(LogId::new(CommittedLeaderId::new(1, 0), 1))
+            .await
+            .unwrap();
+    }
+    // A crash in the middle of the next append: half a record at the end.
+    let path = dir.path().join("raft-log");
+    let whole = std::fs::metadata(&path).unwrap().len();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(&[0, 0, 0, 40, 1, 2, 3, 4, b'{']);
+    std::fs::write(&path, &bytes).unwrap();
+
+    let mut log = LogStore::open(dir.path()).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), whole);
+    assert_eq!(log.read_vote().await.unwrap(), Some(Vote::new(3, 1)));
+    assert_eq!(
+        log.read_committed().await.unwrap().map(|l| l.index),
+        Some(4)
+    );
+    let state = log.get_log_state().await.unwrap();
+    assert_eq!(state.last_purged_log_id.map(|l| l.index), Some(1));
+    assert_eq!(state.last_log_id.map(|l| l.index), Some(4));
+    assert_eq!(
+        indexes(&log.try_get_log_entries(0..).await.unwrap()),
+        [2, 3, 4]
+    );
+    // Appends after the dropped tail land on a clean record boundary.
+    append(&mut log, vec![apply_id(5, 9)]).await;
+    let mut log = LogStore::open(dir.path()).unwrap();
+    assert_eq!(
+        indexes(&log.try_get_log_entries(0..).await.unwrap()),
+        [2, 3, 4, 5]
+    );
+
+    // A flipped byte inside the last record fails its CRC.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 2;
+    bytes[last] ^= 0x55;
+    std::fs::write(&path, &bytes).unwrap();
+    let mut log = LogStore::open(dir.path()).unwrap();
+    assert_eq!(
+        indexes(&log.try_get_log_entries(0..).await.unwrap()),
+        [2, 3, 4]
+    );
+}
+
+#[tokio::test]
+async fn snapshot_restores_state_and_applied_mark() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = Arc::new(RwLock::new(ControllerState::new()));
+    let mut sm = StateMachine::open(dir.path(), state.clone()).unwrap();
+    sm.apply(vec![apply_id(1, 1), apply_id(2, 2)])
+        .await
+        .unwrap();
+    let snap = sm.build_snapshot().await.unwrap();
+    assert_eq!(snap.meta.last_log_id.map(|l| l.index), Some(2));
+
+    let reopened = Arc::new(RwLock::new(ControllerState::new()));
+    let mut sm2 = StateMachine::open(dir.path(), reopened.clone()).unwrap();
+    assert_eq!(*reopened.read(), *state.read());
+    let (applied, _) = sm2.applied_state().await.unwrap();
+    assert_eq!(applied.map(|l| l.index), Some(2));
+    let current = sm2.get_current_snapshot().await.unwrap().unwrap();
+    assert_eq!(current.meta, snap.meta);
+    assert_eq!(
+        reopened
+            .read()
+            .replica_info("b")
+            .map(|r| r.next_assign_broker_id),
+        Some(3)
+    );
+}
