@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use namesrv::bulk::BulkPool;
 use namesrv::config::Config;
+use namesrv::controller::{self, ControllerConfig};
 use namesrv::kvconfig::KvConfigManager;
 use namesrv::shared::Shared;
 use namesrv::tls::{self, Tls};
@@ -38,6 +39,10 @@ struct Cli {
     #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]
     define: Vec<String>,
 
+    /// Run only the controller (as Java's mqcontroller), configured by the -c file
+    #[arg(long = "controller")]
+    controller: bool,
+
     /// Log line format: `text` for people, `json` (one object a line) for log shippers
     #[arg(long = "log-format", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -63,8 +68,10 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(
+        |_| // openraft narrates every vote and replication step at info.
+        tracing_subscriber::EnvFilter::new("info,openraft=warn"),
+    );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -99,10 +106,62 @@ fn load_config(cli: &Cli) -> Result<Config, String> {
     config
         .apply_overrides(&overrides)
         .map_err(|e| e.to_string())?;
+    // The controller's keys belong in the same file (Java reads both from it).
     for key in unknown {
-        tracing::warn!(key, "unknown config property ignored");
+        if !ControllerConfig::KEYS.contains(&key.as_str()) {
+            tracing::warn!(key, "unknown config property ignored");
+        }
     }
     Ok(config)
+}
+
+/// The controller's configuration from the -c file and -D, as Java fills
+/// ControllerConfig from the NameServer's file; the other keys are the
+/// NameServer's (or unknown, which the NameServer's loader reports).
+fn load_controller_config(cli: &Cli) -> Result<ControllerConfig, String> {
+    let mut props = std::collections::BTreeMap::new();
+    if let Some(path) = &cli.config_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let pairs =
+            namesrv::properties::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        props.extend(pairs);
+    }
+    for define in &cli.define {
+        if let Some((key, value)) = define.split_once('=') {
+            props.insert(key.trim().to_string(), value.trim().to_string());
+        }
+    }
+    let (config, _others) = ControllerConfig::from_properties(&props).map_err(|e| e.to_string())?;
+    // Checked now so a missing peer list or self id stops start-up, naming the key.
+    config.peers().map_err(|e| e.to_string())?;
+    Ok(config)
+}
+
+/// `namesrv --controller -c FILE`: the controller alone, as `mqcontroller`.
+fn run_controller_only(cli: &Cli) -> Result<(), String> {
+    let config = load_controller_config(cli)?;
+    if cli.print_config_item {
+        print!("{}", config.to_properties_text());
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("controller")
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
+        let signal = shutdown_signal()?;
+        let running = controller::node::start(config, "0.0.0.0", &stop_tx)
+            .await
+            .map_err(|e| e.to_string())?;
+        signal.await;
+        let _ = stop_tx.send(());
+        running.join().await;
+        tracing::info!("shutdown complete");
+        Ok(())
+    })
 }
 
 /// Re-applies what UPDATE_NAMESRV_CONFIG persisted to `configStorePath` (the
@@ -136,10 +195,21 @@ fn apply_config_store(config: &mut Config) -> Result<(), String> {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
+    if cli.controller {
+        return run_controller_only(&cli);
+    }
     let config = load_config(&cli)?;
+    let controller_config = if config.namesrv.enable_controller_in_namesrv {
+        Some(load_controller_config(&cli)?)
+    } else {
+        None
+    };
     if cli.print_config_item {
         for (key, value) in config.entries().into_iter().chain(config.tls.entries()) {
             println!("{key}={value}");
+        }
+        if let Some(c) = &controller_config {
+            print!("{}", c.to_properties_text());
         }
         return Ok(());
     }
@@ -179,14 +249,24 @@ fn run(cli: Cli) -> Result<(), String> {
         } else {
             None
         };
+        // One signal stops every listener.
+        let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
+        let controller = match controller_config {
+            // Java starts the controller after the NameServer, on the same
+            // bind address and this node's port in controllerDLegerPeers.
+            Some(c) => Some(
+                controller::node::start(c, &config.server.bind_address, &stop_tx)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            ),
+            None => None,
+        };
         let (shared, notices) = Shared::new(config, kv, bulk);
         tokio::spawn(notify::run_notifier(notices));
         let tls = Arc::new(Tls::new(tls_settings).map_err(|e| e.to_string())?);
         tracing::info!(mode = ?tls.mode(), "TLS mode (tls.server.mode)");
         tokio::spawn(tls.clone().watch_files(TLS_WATCH_PERIOD));
         tracing::info!(address = %local, "The Name Server boot success. serializeType=JSON");
-        // One signal stops both listeners.
-        let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
         if let Some(listener) = http_listener {
             let address = listener.local_addr().map_err(|e| e.to_string())?;
             let listener = http::HttpListener::new(listener, tls.clone(), shared.metrics.clone())
@@ -204,6 +284,9 @@ fn run(cli: Cli) -> Result<(), String> {
             let _ = stop.send(());
         })
         .await;
+        if let Some(running) = controller {
+            running.join().await;
+        }
         tracing::info!("shutdown complete");
         Ok(())
     })

@@ -1,0 +1,56 @@
+//! Ready-leader tracking (§3.4): a node serves leader-only requests only
+//! once it leads and `ensure_linearizable` has succeeded in its term, i.e.
+//! its first entry has committed and been applied, so its state is the
+//! whole committed state. Any other role clears it at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::ServerState;
+use tokio::sync::broadcast;
+
+use super::node::Controller;
+
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(2);
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
+
+pub async fn watch(ctl: Arc<Controller>, mut shutdown: broadcast::Receiver<()>) {
+    let mut metrics = ctl.raft.metrics();
+    let mut ready_term = None;
+    loop {
+        let (leads, term) = {
+            let m = metrics.borrow_and_update();
+            (m.state == ServerState::Leader, m.current_term)
+        };
+        if !leads {
+            if ready_term.take().is_some() {
+                tracing::info!(term, "controller is no longer the leader");
+            }
+            ctl.set_ready(false);
+        } else if ready_term != Some(term) {
+            ctl.set_ready(false);
+            let confirmed = tokio::select! {
+                r = tokio::time::timeout(CONFIRM_TIMEOUT, ctl.raft.ensure_linearizable()) => {
+                    matches!(r, Ok(Ok(_)))
+                }
+                _ = shutdown.recv() => return,
+            };
+            if confirmed {
+                ready_term = Some(term);
+                ctl.set_ready(true);
+                tracing::info!(term, "controller is the ready leader");
+            } else {
+                // Still electing, or lost it meanwhile: look again shortly.
+                tokio::select! {
+                    _ = tokio::time::sleep(RETRY_PAUSE) => {}
+                    _ = shutdown.recv() => return,
+                }
+            }
+            continue;
+        }
+        tokio::select! {
+            changed = metrics.changed() => if changed.is_err() { return },
+            _ = shutdown.recv() => return,
+        }
+    }
+}

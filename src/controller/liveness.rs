@@ -1,0 +1,123 @@
+//! Elections the leader starts itself: a broker's connection closed or its
+//! heartbeat expired (Java `onBrokerInactive`), and the periodic scan for
+//! sets whose master is gone while a member lives (`scanInactiveMaster`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+
+use super::cmd::{elect_master, inactive};
+use super::heartbeat::BrokerIdentity;
+use super::node::Controller;
+use super::outcome::Outcome;
+use super::request::ElectMasterRequest;
+use super::writer;
+use crate::remoting::ResponseCode;
+
+/// Java runs the first expiry scan 2 s after start.
+const FIRST_EXPIRY_SCAN: Duration = Duration::from_secs(2);
+
+/// `onBrokerInactive`: on the ready leader, if the broker was its set's
+/// master, elect another (up to `electMasterMaxRetryCount` tries).
+pub fn on_inactive(ctl: &Arc<Controller>, broker: BrokerIdentity) {
+    if !ctl.is_ready_leader() {
+        tracing::debug!(?broker, "broker inactive; not the leader, nothing to do");
+        return;
+    }
+    let ctl = ctl.clone();
+    tokio::spawn(async move {
+        let tries = ctl.config.read().elect_master_max_retry_count.max(1);
+        for attempt in 1..=tries {
+            let name = broker.broker_name.clone();
+            let id = broker.broker_id;
+            let out = writer::submit(
+                &ctl,
+                Box::new(move |state, live, config| {
+                    if !inactive::should_elect(state, &name, id) {
+                        return nothing_to_do();
+                    }
+                    elect_master::handle(
+                        state,
+                        live,
+                        &ElectMasterRequest::controller_trigger(&name),
+                        config.enable_elect_unclean_master,
+                    )
+                }),
+            )
+            .await;
+            tracing::info!(?broker, attempt, code = out.code.value(), remark = ?out.remark, "election after broker inactive");
+            if out.code == ResponseCode::SUCCESS || out.code == ResponseCode::CONTROLLER_NOT_LEADER
+            {
+                return;
+            }
+        }
+    });
+}
+
+/// A try that found the master already replaced: done, as a success.
+fn nothing_to_do() -> Outcome {
+    Outcome::refused(ResponseCode::SUCCESS, "the master has already changed")
+}
+
+/// Every `scanNotActiveBrokerInterval`: drops brokers silent past their
+/// timeout, closes their connections, and reports each inactive.
+pub async fn expiry_scan(ctl: Arc<Controller>, mut shutdown: broadcast::Receiver<()>) {
+    let mut wait = FIRST_EXPIRY_SCAN;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.recv() => return,
+        }
+        let now = ctl.now_ms();
+        let expired = ctl.heartbeats.lock().expire(now);
+        for (broker, info) in expired {
+            tracing::info!(?broker, addr = %info.broker_addr, "broker heartbeat expired");
+            ctl.kick_conn(info.conn);
+            on_inactive(&ctl, broker);
+        }
+        wait = interval(ctl.config.read().scan_not_active_broker_interval);
+    }
+}
+
+/// Every `scanInactiveMasterInterval`, on the ready leader: elects for each
+/// set whose master is not alive while one of its brokers is.
+pub async fn inactive_master_scan(ctl: Arc<Controller>, mut shutdown: broadcast::Receiver<()>) {
+    loop {
+        let wait = interval(ctl.config.read().scan_inactive_master_interval);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.recv() => return,
+        }
+        if !ctl.is_ready_leader() {
+            continue;
+        }
+        let names = {
+            let state = ctl.state.read();
+            let table = ctl.heartbeats.lock();
+            inactive::need_reelect(&state, &table.view(ctl.now_ms()))
+        };
+        for name in names {
+            let out = writer::submit(
+                &ctl,
+                Box::new(move |state, live, config| {
+                    if !inactive::need_reelect(state, live).contains(&name) {
+                        return nothing_to_do();
+                    }
+                    elect_master::handle(
+                        state,
+                        live,
+                        &ElectMasterRequest::controller_trigger(&name),
+                        config.enable_elect_unclean_master,
+                    )
+                }),
+            )
+            .await;
+            tracing::info!(code = out.code.value(), remark = ?out.remark, "election after inactive-master scan");
+        }
+    }
+}
+
+fn interval(ms: i64) -> Duration {
+    Duration::from_millis(ms.clamp(100, 3_600_000) as u64)
+}

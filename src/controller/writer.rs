@@ -1,0 +1,109 @@
+//! The leader's single writer: every leader-only request and every
+//! controller-triggered election goes through one queue, so each decision
+//! is taken on the state left by the previous one. A job decides on the
+//! applied state and the local heartbeat table, its events are committed
+//! (openraft's `client_write` returns once they are applied here), and only
+//! then is the reply sent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use super::config::ControllerConfig;
+use super::heartbeat::Liveness;
+use super::node::Controller;
+use super::outcome::Outcome;
+use super::push;
+use super::state::ControllerState;
+use crate::remoting::ResponseCode;
+
+/// Java's processor waits this long for a write's future.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+pub const QUEUE_CAPACITY: usize = 1024;
+
+/// A leader decision, taken inside the writer.
+pub type Decide =
+    Box<dyn FnOnce(&ControllerState, &dyn Liveness, &ControllerConfig) -> Outcome + Send>;
+
+pub struct Job {
+    decide: Decide,
+    reply: oneshot::Sender<Outcome>,
+}
+
+pub fn not_leader() -> Outcome {
+    Outcome::refused(
+        ResponseCode::CONTROLLER_NOT_LEADER,
+        "The controller is not in leader state",
+    )
+}
+
+/// Queues `decide` and waits for its outcome. A node that is not the
+/// ready leader answers 2007 without queueing.
+pub async fn submit(ctl: &Controller, decide: Decide) -> Outcome {
+    if !ctl.is_ready_leader() {
+        return not_leader();
+    }
+    let (reply, rx) = oneshot::channel();
+    if ctl.writer.send(Job { decide, reply }).await.is_err() {
+        return Outcome::refused(ResponseCode::SYSTEM_ERROR, "the controller is stopping");
+    }
+    rx.await.unwrap_or_else(|_| {
+        Outcome::refused(ResponseCode::SYSTEM_ERROR, "the controller is stopping")
+    })
+}
+
+pub async fn run(
+    ctl: Arc<Controller>,
+    mut jobs: mpsc::Receiver<Job>,
+    mut shutdown: broadcast::Receiver<()>,
+) {
+    loop {
+        let job = tokio::select! {
+            job = jobs.recv() => match job {
+                Some(job) => job,
+                None => return,
+            },
+            _ = shutdown.recv() => return,
+        };
+        let outcome = execute(&ctl, job.decide).await;
+        let _ = job.reply.send(outcome);
+    }
+}
+
+async fn execute(ctl: &Controller, decide: Decide) -> Outcome {
+    // Leadership may have gone while the job waited in the queue.
+    if !ctl.is_ready_leader() {
+        return not_leader();
+    }
+    let (outcome, read_event) = ctl.decide(decide);
+    if outcome.is_write() {
+        let write = ctl.raft.client_write(outcome.events.clone());
+        match tokio::time::timeout(WRITE_TIMEOUT, write).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return write_failed(e.to_string()),
+            Err(_) => return write_failed("no commit within 5 s".into()),
+        }
+        if let Some(change) = &outcome.role_change {
+            if ctl.config.read().notify_broker_role_changed {
+                let targets = ctl.role_change_targets(change);
+                push::notify_role_change(change, targets);
+            }
+        }
+    } else if read_event {
+        // processReadEvent: a read is served only after this node has
+        // shown it still leads (Java appends an empty entry for the same).
+        match tokio::time::timeout(WRITE_TIMEOUT, ctl.raft.ensure_linearizable()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return write_failed(e.to_string()),
+            Err(_) => return write_failed("no read confirmation within 5 s".into()),
+        }
+    }
+    outcome
+}
+
+/// Java's reply when the append future fails or is cancelled.
+fn write_failed(detail: String) -> Outcome {
+    tracing::warn!(%detail, "controller write failed");
+    Outcome::refused(ResponseCode::SYSTEM_ERROR, detail)
+}
