@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use super::body::{self, SyncStateSetBody};
 use super::cmd;
-use super::code::ControllerRequestCode as Code;
 use super::error::ControllerError;
 use super::heartbeat::ConnId;
 use super::node::Controller;
@@ -17,7 +16,7 @@ use super::raft::network;
 use super::request::*;
 use super::writer::{self, Decide};
 use crate::kvconfig::write_atomically;
-use crate::remoting::{RemotingCommand, ResponseCode};
+use crate::remoting::{RemotingCommand, RequestCode as Code, ResponseCode};
 
 /// The reply to `req`, or `None` for a one-way request.
 pub async fn dispatch(
@@ -38,15 +37,14 @@ pub async fn dispatch(
         return Some(network::serve(&ctl.raft, &req).await);
     }
     let outcome = match Code::from_value(req.code) {
-        None | Some(Code::NOTIFY_BROKER_ROLE_CHANGED) => Outcome::refused(
-            ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
-            format!(" request type {} not supported", req.code),
-        ),
-        Some(code) if code.is_leader_only() => match leader_job(code, &req) {
+        Some(code) if is_leader_only(code) => match leader_job(code, &req) {
             Ok(decide) => writer::submit(ctl, decide).await,
             Err(e) => Outcome::system_error(&e),
         },
+        // Everything else, including the NameServer's codes, goes to
+        // `local`, which answers 3 to what it does not serve.
         Some(code) => local(ctl, code, conn, &req).await,
+        None => not_supported(&req),
     };
     (!req.is_oneway()).then(|| outcome.into_response(&req))
 }
@@ -71,11 +69,30 @@ async fn local(ctl: &Arc<Controller>, code: Code, conn: ConnId, req: &RemotingCo
         }
         Code::UPDATE_CONTROLLER_CONFIG => update_config(ctl, &req.body).await,
         Code::GET_CONTROLLER_CONFIG => cmd::controller_config::get(&ctl.config.read()),
-        _ => Outcome::refused(
-            ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
-            format!(" request type {} not supported", req.code),
-        ),
+        _ => not_supported(req),
     }
+}
+
+fn not_supported(req: &RemotingCommand) -> Outcome {
+    Outcome::refused(
+        ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
+        format!(" request type {} not supported", req.code),
+    )
+}
+
+/// The requests only a ready leader serves (others answer 2007).
+pub fn is_leader_only(code: Code) -> bool {
+    matches!(
+        code,
+        Code::CONTROLLER_ALTER_SYNC_STATE_SET
+            | Code::CONTROLLER_ELECT_MASTER
+            | Code::CONTROLLER_REGISTER_BROKER
+            | Code::CONTROLLER_GET_REPLICA_INFO
+            | Code::CONTROLLER_GET_SYNC_STATE_DATA
+            | Code::CLEAN_BROKER_DATA
+            | Code::CONTROLLER_GET_NEXT_BROKER_ID
+            | Code::CONTROLLER_APPLY_BROKER_ID
+    )
 }
 
 /// 1009: applied to this node only, then persisted to `configStorePath`
@@ -164,4 +181,22 @@ fn leader_job(code: Code, req: &RemotingCommand) -> Result<Decide, ControllerErr
         }
         _ => Box::new(|_, _, _| Outcome::not_set()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leader_only_set_matches_java() {
+        let leader_only: Vec<i32> = Code::ALL
+            .iter()
+            .filter(|c| is_leader_only(**c))
+            .map(|c| c.value())
+            .collect();
+        assert_eq!(
+            leader_only,
+            [1001, 1002, 1003, 1004, 1006, 1011, 1012, 1013]
+        );
+    }
 }

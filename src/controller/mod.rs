@@ -45,7 +45,6 @@
 
 pub mod body;
 pub mod cmd;
-pub mod code;
 pub mod config;
 pub mod dispatch;
 pub mod election;
@@ -65,7 +64,6 @@ pub mod server;
 pub mod state;
 pub mod writer;
 
-pub use code::ControllerRequestCode;
 pub use config::ControllerConfig;
 pub use error::ControllerError;
 pub use event::{BrokerId, ControllerEvent};

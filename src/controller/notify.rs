@@ -5,10 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::body;
-use super::code::ControllerRequestCode;
 use super::event::BrokerId;
 use super::heartbeat::Liveness;
-use crate::remoting::RemotingCommand;
+use crate::remoting::{RemotingCommand, RequestCode};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleChange {
@@ -36,18 +35,16 @@ impl RoleChange {
 
     /// The one-way request sent to each target.
     pub fn to_request(&self, opaque: i32) -> RemotingCommand {
-        let mut req = RemotingCommand::request(
-            ControllerRequestCode::NOTIFY_BROKER_ROLE_CHANGED.value(),
-            opaque,
-        )
-        .with_ext("masterBrokerId", self.master_broker_id)
-        .with_ext("masterEpoch", self.master_epoch)
-        .with_ext("syncStateSetEpoch", self.sync_state_set_epoch)
-        .with_body(body::sync_state_set(
-            &self.sync_state_set,
-            self.sync_state_set_epoch,
-        ))
-        .mark_oneway();
+        let mut req =
+            RemotingCommand::request(RequestCode::NOTIFY_BROKER_ROLE_CHANGED.value(), opaque)
+                .with_ext("masterBrokerId", self.master_broker_id)
+                .with_ext("masterEpoch", self.master_epoch)
+                .with_ext("syncStateSetEpoch", self.sync_state_set_epoch)
+                .with_body(body::sync_state_set(
+                    &self.sync_state_set,
+                    self.sync_state_set_epoch,
+                ))
+                .mark_oneway();
         if let Some(addr) = &self.master_address {
             req = req.with_ext("masterAddress", addr);
         }
