@@ -528,3 +528,59 @@ fn a_three_node_cluster_elects_masters_fails_over_and_recovers() {
     );
     assert_eq!(ext(&next, "nextBrokerId"), Some("3"));
 }
+
+#[test]
+fn the_standalone_controller_runs_from_the_same_binary_and_stops_on_sigterm() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let conf = dir.path().join("controller.properties");
+    std::fs::write(
+        &conf,
+        format!(
+            "controllerDLegerGroup=g\ncontrollerDLegerPeers=n0-127.0.0.1:{port}\ncontrollerDLegerSelfId=n0\ncontrollerStorePath={}\n",
+            dir.path().join("store").display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(common::binary())
+        .arg("--controller")
+        .arg("-c")
+        .arg(&conf)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + BOUND;
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the controller did not report its start");
+        if line.contains("The controller boot success") {
+            break;
+        }
+    }
+    let mut meta = None;
+    eventually(BOUND, "the standalone node leads", || {
+        meta = try_call(port, request(1005, &[]));
+        meta.as_ref()
+            .is_some_and(|m| ext(m, "isLeader") == Some("true"))
+    });
+    assert_eq!(
+        meta.and_then(|m| m.ext_fields.get("group").cloned())
+            .as_deref(),
+        Some("g")
+    );
+    common::unsafe_kill(child.id(), "TERM");
+    let status = common::wait_exit(&mut child, BOUND);
+    assert!(status.success(), "{status:?}");
+}
