@@ -219,7 +219,7 @@ config_struct! {
         enable_topic_list: bool = "enableTopicList" => true,
         /// Send NOTIFY_MIN_BROKER_ID_CHANGE to brokers.
         notify_min_broker_id_changed: bool = "notifyMinBrokerIdChanged" => false,
-        /// Embedded controller (not supported; accepted).
+        /// Starts the controller beside the NameServer, configured by the same file.
         enable_controller_in_namesrv: bool = "enableControllerInNamesrv" => false,
         /// Refuse route lookups for waitSecondsForService after start.
         need_wait_for_service: bool = "needWaitForService" => false,

@@ -1,7 +1,10 @@
-//! The RocketMQ 5 controller's deterministic core: configuration, the
+//! The RocketMQ 5 controller. Its deterministic core (configuration, the
 //! replicated state machine, the election policy, the local heartbeat table
-//! and the leader's request handlers. No sockets, no raft, no clocks: the
-//! network and openraft layers call into this.
+//! and the leader's request handlers in [`cmd`]) has no sockets, no raft and
+//! no clocks; around it, [`raft`] replicates events on openraft, and
+//! [`node`] runs a node: [`server`] and [`dispatch`] on the controller port,
+//! the single [`writer`], [`leadership`] (ready-leader), [`liveness`] (the
+//! elections the leader starts) and [`push`] (1008 to brokers).
 //!
 //! # Design: event sourcing, as Java's DLedger mode
 //!
