@@ -357,3 +357,8 @@ for s in OTHERS:
     print(f"{NAMES[s]} / ours: {mem[s][1] / max(mem['ours'][1], 1):.2f}x the resident memory")
 print(f"(B/entry: whole RSS / 1M; {JAVA_NOTE}: Java's RSS counts the heap pages it touched, live or garbage)")
 PY
+
+# What the operator's view costs ours: metrics recorded or not, and scrapes
+# during route lookups (its own servers, after the comparison's have stopped).
+echo >&2; echo "metrics: benches/metrics.sh $CONNS $PIPE $SECS $ROUNDS" >&2
+bash benches/metrics.sh "$CONNS" "$PIPE" "$SECS" "$ROUNDS"
