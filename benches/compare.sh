@@ -359,6 +359,6 @@ print(f"(B/entry: whole RSS / 1M; {JAVA_NOTE}: Java's RSS counts the heap pages 
 PY
 
 # What the operator's view costs ours: metrics recorded or not, and scrapes
-# during route lookups (its own servers, after the comparison's have stopped).
+# during route lookups (two servers of its own; the comparison's stay idle).
 echo >&2; echo "metrics: benches/metrics.sh $CONNS $PIPE $SECS $ROUNDS" >&2
 bash benches/metrics.sh "$CONNS" "$PIPE" "$SECS" "$ROUNDS"
