@@ -12,6 +12,7 @@ use namesrv::bulk::BulkPool;
 use namesrv::config::Config;
 use namesrv::controller::{self, ControllerConfig};
 use namesrv::kvconfig::KvConfigManager;
+use namesrv::metrics::Metrics;
 use namesrv::shared::Shared;
 use namesrv::tls::{self, Tls};
 use namesrv::{http, notify, server};
@@ -153,7 +154,9 @@ fn run_controller_only(cli: &Cli) -> Result<(), String> {
     runtime.block_on(async move {
         let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
         let signal = shutdown_signal()?;
-        let running = controller::node::start(config, "0.0.0.0", &stop_tx)
+        // No HTTP listener here: nothing could read metrics.
+        let metrics = Arc::new(Metrics::new(false));
+        let running = controller::node::start(config, "0.0.0.0", &stop_tx, metrics)
             .await
             .map_err(|e| e.to_string())?;
         signal.await;
@@ -251,17 +254,18 @@ fn run(cli: Cli) -> Result<(), String> {
         };
         // One signal stops every listener.
         let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
+        let bind_address = config.server.bind_address.clone();
+        let (shared, notices) = Shared::new(config, kv, bulk);
         let controller = match controller_config {
             // Java starts the controller after the NameServer, on the same
             // bind address and this node's port in controllerDLegerPeers.
             Some(c) => Some(
-                controller::node::start(c, &config.server.bind_address, &stop_tx)
+                controller::node::start(c, &bind_address, &stop_tx, shared.metrics.clone())
                     .await
                     .map_err(|e| e.to_string())?,
             ),
             None => None,
         };
-        let (shared, notices) = Shared::new(config, kv, bulk);
         tokio::spawn(notify::run_notifier(notices));
         let tls = Arc::new(Tls::new(tls_settings).map_err(|e| e.to_string())?);
         tracing::info!(mode = ?tls.mode(), "TLS mode (tls.server.mode)");
@@ -273,7 +277,11 @@ fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             tracing::info!(http = %address, tls = ?tls.mode(), "HTTP listener started (metrics, API, cluster page)");
             let mut stop = stop_tx.subscribe();
-            tokio::spawn(http::serve(listener, shared.clone(), async move {
+            let state = http::AppState {
+                shared: shared.clone(),
+                controller: controller.as_ref().map(|c| c.controller.clone()),
+            };
+            tokio::spawn(http::serve(listener, state, async move {
                 let _ = stop.recv().await;
             }));
         }

@@ -584,3 +584,65 @@ fn the_standalone_controller_runs_from_the_same_binary_and_stops_on_sigterm() {
     let status = common::wait_exit(&mut child, BOUND);
     assert!(status.success(), "{status:?}");
 }
+
+/// The value of the first `/metrics` line starting with `series`.
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn metrics_show_the_controllers_role_term_and_elections() {
+    let port = free_port();
+    let http = free_port();
+    let stores = tempfile::tempdir().unwrap();
+    let peers = format!("n0-127.0.0.1:{port}");
+    let store = stores.path().display().to_string();
+    let http_text = http.to_string();
+    let _server = Server::start(&[
+        ("enableControllerInNamesrv", "true"),
+        ("controllerDLegerPeers", &peers),
+        ("controllerDLegerSelfId", "n0"),
+        ("controllerStorePath", &store),
+        ("httpListenPort", &http_text),
+    ]);
+    eventually(BOUND, "the node is the ready leader", || {
+        let (_, text) = common::http_get(http, "/metrics");
+        metric(&text, "namesrv_controller_ready_leader{node=\"n0\"}") == Some(1.0)
+    });
+    let (status, _) = common::http_get(http, "/readyz");
+    assert_eq!(status, 200);
+
+    let mut broker = FakeBroker::new("broker-m");
+    let (_, elected) = broker.register(port, &[port]);
+    assert_eq!(elected.code, 0, "{elected:?}");
+    let (_, text) = common::http_get(http, "/metrics");
+    let get = |series: &str| metric(&text, series);
+    assert_eq!(
+        get("namesrv_controller_raft_state{node=\"n0\",state=\"Leader\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        get("namesrv_controller_raft_state{node=\"n0\",state=\"Follower\"}"),
+        Some(0.0)
+    );
+    assert!(
+        get("namesrv_controller_raft_term{node=\"n0\"}").unwrap_or(0.0) >= 1.0,
+        "{text}"
+    );
+    assert_eq!(
+        get("namesrv_controller_leader_changes_total{node=\"n0\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        get("namesrv_controller_elections_total{node=\"n0\",result=\"elected\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        get("namesrv_controller_election_duration_seconds_count"),
+        Some(1.0)
+    );
+}

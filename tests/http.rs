@@ -18,46 +18,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// One GET over HTTP/1.1: status and body.
-fn get(port: u16, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
-    (status, body)
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    loop {
-        let (size, rest) = body.split_once("\r\n").unwrap();
-        let size = usize::from_str_radix(size.trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.push_str(&rest[..size]);
-        body = &rest[size + 2..];
-    }
-}
-
 fn get_json(port: u16, path: &str) -> (u16, serde_json::Value) {
-    let (status, body) = get(port, path);
+    let (status, body) = http_get(port, path);
     let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
     (status, json)
 }
@@ -124,7 +86,7 @@ fn the_api_shows_what_brokers_registered() {
     assert_eq!(config["config"]["httpListenPort"], port.to_string());
     assert!(config["config"]["tls.server.keyPath"].is_string());
 
-    let (status, html) = get(port, "/");
+    let (status, html) = http_get(port, "/");
     assert_eq!(status, 200);
     assert!(html.contains("<title>namesrv</title>"));
 }
@@ -182,7 +144,7 @@ fn sample(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]
 }
 
 fn scrape(port: u16) -> prometheus_parse::Scrape {
-    let (status, text) = get(port, "/metrics");
+    let (status, text) = http_get(port, "/metrics");
     assert_eq!(status, 200);
     let lines = text.lines().map(|l| Ok(l.to_string()));
     prometheus_parse::Scrape::parse(lines).unwrap_or_else(|e| panic!("{e}: {text}"))
@@ -207,7 +169,7 @@ fn metrics_count_exactly_what_happened() {
     let put = request(100, &[("namespace", "NS"), ("key", "k"), ("value", "v")]);
     assert_eq!(client.call(put).code, 0);
 
-    let (_, text) = get(port, "/metrics");
+    let (_, text) = http_get(port, "/metrics");
     for (line, want) in [
         ("namesrv_registration_parse_duration_seconds_count", "1"),
         ("namesrv_kv_write_duration_seconds_count", "1"),

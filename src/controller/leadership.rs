@@ -17,11 +17,30 @@ const RETRY_PAUSE: Duration = Duration::from_millis(100);
 pub async fn watch(ctl: Arc<Controller>, mut shutdown: broadcast::Receiver<()>) {
     let mut metrics = ctl.raft.metrics();
     let mut ready_term = None;
+    let mut leader = None;
+    let node = ctl.peers.me().id.clone();
     loop {
-        let (leads, term) = {
+        let (leads, term, state, current_leader) = {
             let m = metrics.borrow_and_update();
-            (m.state == ServerState::Leader, m.current_term)
+            (
+                m.state == ServerState::Leader,
+                m.current_term,
+                m.state,
+                m.current_leader,
+            )
         };
+        if current_leader != leader {
+            if current_leader.is_some() {
+                ctl.metrics.controller_leader_changed(&node);
+            }
+            leader = current_leader;
+        }
+        ctl.metrics.controller_raft(
+            &node,
+            state_name(state),
+            term,
+            ready_term == Some(term) && leads,
+        );
         if !leads {
             if ready_term.take().is_some() {
                 tracing::info!(term, "controller is no longer the leader");
@@ -38,6 +57,8 @@ pub async fn watch(ctl: Arc<Controller>, mut shutdown: broadcast::Receiver<()>) 
             if confirmed {
                 ready_term = Some(term);
                 ctl.set_ready(true);
+                ctl.metrics
+                    .controller_raft(&node, state_name(state), term, true);
                 tracing::info!(term, "controller is the ready leader");
             } else {
                 // Still electing, or lost it meanwhile: look again shortly.
@@ -52,5 +73,15 @@ pub async fn watch(ctl: Arc<Controller>, mut shutdown: broadcast::Receiver<()>) 
             changed = metrics.changed() => if changed.is_err() { return },
             _ = shutdown.recv() => return,
         }
+    }
+}
+
+fn state_name(state: ServerState) -> &'static str {
+    match state {
+        ServerState::Leader => "Leader",
+        ServerState::Candidate => "Candidate",
+        ServerState::Follower => "Follower",
+        ServerState::Learner => "Learner",
+        ServerState::Shutdown => "Shutdown",
     }
 }

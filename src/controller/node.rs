@@ -27,6 +27,7 @@ use super::raft::{raft_config, RaftError};
 use super::state::ControllerState;
 use super::writer::{self, Decide, Job};
 use super::{leadership, liveness, server};
+use crate::metrics::Metrics;
 
 /// Why a controller could not start.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +61,9 @@ pub struct Controller {
     conns: Mutex<HashMap<ConnId, Arc<Notify>>>,
     next_conn: AtomicU64,
     clock: Instant,
+    /// Where raft role, term, leader changes and elections are recorded
+    /// (the HTTP listener's registry; a no-op registry without one).
+    pub metrics: Arc<Metrics>,
 }
 
 impl Controller {
@@ -142,6 +146,7 @@ pub async fn start(
     config: ControllerConfig,
     bind_host: &str,
     shutdown: &broadcast::Sender<()>,
+    metrics: Arc<Metrics>,
 ) -> Result<Running, StartError> {
     let peers = config.peers()?;
     let raft_peers = RaftPeers::resolve(&peers)
@@ -196,6 +201,7 @@ pub async fn start(
         conns: Mutex::new(HashMap::new()),
         next_conn: AtomicU64::new(1),
         clock: Instant::now(),
+        metrics,
     });
     let tasks = vec![
         tokio::spawn(writer::run(

@@ -6,11 +6,12 @@
 //! then is the reply sent.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::config::ControllerConfig;
+use super::event::ControllerEvent;
 use super::heartbeat::Liveness;
 use super::node::Controller;
 use super::outcome::Outcome;
@@ -76,6 +77,7 @@ async fn execute(ctl: &Controller, decide: Decide) -> Outcome {
     if !ctl.is_ready_leader() {
         return not_leader();
     }
+    let decided = Instant::now();
     let (outcome, read_event) = ctl.decide(decide);
     if outcome.is_write() {
         let write = ctl.raft.client_write(outcome.events.clone());
@@ -83,6 +85,13 @@ async fn execute(ctl: &Controller, decide: Decide) -> Outcome {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => return write_failed(e.to_string()),
             Err(_) => return write_failed("no commit within 5 s".into()),
+        }
+        for event in &outcome.events {
+            if let ControllerEvent::ElectMaster { new_master, .. } = event {
+                let node = &ctl.peers.me().id;
+                ctl.metrics
+                    .controller_election(node, new_master.is_some(), decided.elapsed());
+            }
         }
         if let Some(change) = &outcome.role_change {
             if ctl.config.read().notify_broker_role_changed {

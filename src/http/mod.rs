@@ -17,10 +17,27 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
+use axum::extract::{FromRef, State};
+
+use crate::controller::node::Controller;
 use crate::shared::Shared;
 
+/// What the handlers read: the NameServer's state and, when it runs, the
+/// embedded controller (for readiness).
+#[derive(Clone)]
+pub struct AppState {
+    pub shared: Arc<Shared>,
+    pub controller: Option<Arc<Controller>>,
+}
+
+impl FromRef<AppState> for Arc<Shared> {
+    fn from_ref(state: &AppState) -> Arc<Shared> {
+        state.shared.clone()
+    }
+}
+
 /// The router, with every endpoint.
-pub fn router(shared: Arc<Shared>) -> Router {
+pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(page::index))
         .route("/metrics", get(metrics))
@@ -32,16 +49,16 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/kv", get(api::kv))
         .route("/api/v1/config", get(api::config))
         .fallback(not_found)
-        .with_state(shared)
+        .with_state(state)
 }
 
 /// Serves until `shutdown` completes, then lets open requests finish.
 pub async fn serve(
     listener: HttpListener,
-    shared: Arc<Shared>,
+    state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    let app = router(shared);
+    let app = router(state);
     if let Err(err) = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
@@ -59,7 +76,7 @@ async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "no such endpoint")
 }
 
-async fn metrics(axum::extract::State(shared): axum::extract::State<Arc<Shared>>) -> Response {
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -74,18 +91,32 @@ async fn healthz() -> Response {
     Json(json!({ "status": "up" })).into_response()
 }
 
-/// 503 while `needWaitForService` holds route answers back.
-async fn readyz(axum::extract::State(shared): axum::extract::State<Arc<Shared>>) -> Response {
+/// 503 while `needWaitForService` holds route answers back, and while the
+/// embedded controller knows no leader (brokers in controller mode cannot
+/// register then).
+async fn readyz(State(state): State<AppState>) -> Response {
+    let shared = &state.shared;
     let waiting = {
         let c = shared.config();
         c.namesrv.need_wait_for_service
             && shared.started_at.elapsed().as_secs()
                 < c.namesrv.wait_seconds_for_service.max(0) as u64
     };
-    if waiting {
+    let no_leader = state
+        .controller
+        .as_ref()
+        .is_some_and(|c| c.raft.metrics().borrow().current_leader.is_none());
+    let reason = if waiting {
+        Some("needWaitForService")
+    } else if no_leader {
+        Some("the controller has no leader")
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "waiting", "reason": "needWaitForService" })),
+            Json(json!({ "status": "waiting", "reason": reason })),
         )
             .into_response()
     } else {

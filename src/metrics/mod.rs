@@ -43,6 +43,27 @@ pub struct ReasonLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct NodeLabel {
+    /// This controller's id in `controllerDLegerPeers`.
+    pub node: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct NodeStateLabel {
+    pub node: String,
+    pub state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct NodeResultLabel {
+    pub node: String,
+    pub result: &'static str,
+}
+
+/// The raft roles openraft reports, as `controller_raft_state` labels.
+pub const RAFT_STATES: [&str; 4] = ["Leader", "Candidate", "Follower", "Learner"];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ClusterLabel {
     pub cluster: String,
 }
@@ -87,6 +108,12 @@ pub struct Metrics {
     queue_entries: Gauge,
     resident_bytes: Gauge,
     uptime_seconds: Gauge,
+    controller_raft_state: Family<NodeStateLabel, Gauge>,
+    controller_raft_term: Family<NodeLabel, Gauge>,
+    controller_ready_leader: Family<NodeLabel, Gauge>,
+    controller_leader_changes: Family<NodeLabel, Counter>,
+    controller_elections: Family<NodeResultLabel, Counter>,
+    controller_election_seconds: LatencyHistogram,
 }
 
 impl Default for Metrics {
@@ -128,6 +155,12 @@ impl Metrics {
             queue_entries: Gauge::default(),
             resident_bytes: Gauge::default(),
             uptime_seconds: Gauge::default(),
+            controller_raft_state: Family::default(),
+            controller_raft_term: Family::default(),
+            controller_ready_leader: Family::default(),
+            controller_leader_changes: Family::default(),
+            controller_elections: Family::default(),
+            controller_election_seconds: LatencyHistogram::default(),
             registry: Registry::default(),
             enabled,
         };
@@ -221,6 +254,36 @@ impl Metrics {
             "uptime_seconds",
             "Seconds since the server started",
             m.uptime_seconds.clone(),
+        );
+        registry.register(
+            "controller_raft_state",
+            "1 for this controller's current raft role, 0 for the others",
+            m.controller_raft_state.clone(),
+        );
+        registry.register(
+            "controller_raft_term",
+            "This controller's current raft term",
+            m.controller_raft_term.clone(),
+        );
+        registry.register(
+            "controller_ready_leader",
+            "1 while this controller leads and serves leader-only requests",
+            m.controller_ready_leader.clone(),
+        );
+        registry.register(
+            "controller_leader_changes",
+            "Times the raft leader seen by this controller changed",
+            m.controller_leader_changes.clone(),
+        );
+        registry.register(
+            "controller_elections",
+            "Master elections committed by this controller as leader, by result (elected, no_master)",
+            m.controller_elections.clone(),
+        );
+        registry.register(
+            "controller_election_duration_seconds",
+            "Time from an election's decision to its commit",
+            m.controller_election_seconds.clone(),
         );
         let route_cache_hits = m
             .route_cache
@@ -330,6 +393,52 @@ impl Metrics {
     pub fn frame_refused(&self) {
         if self.enabled {
             self.frames_refused.inc();
+        }
+    }
+
+    /// The controller's raft role and term as openraft reports them.
+    pub fn controller_raft(&self, node: &str, state: &'static str, term: u64, ready: bool) {
+        if !self.enabled {
+            return;
+        }
+        for s in RAFT_STATES {
+            let labels = NodeStateLabel {
+                node: node.to_string(),
+                state: s,
+            };
+            self.controller_raft_state
+                .get_or_create(&labels)
+                .set(i64::from(s == state));
+        }
+        let node = NodeLabel {
+            node: node.to_string(),
+        };
+        self.controller_raft_term
+            .get_or_create(&node)
+            .set(i64::try_from(term).unwrap_or(i64::MAX));
+        self.controller_ready_leader
+            .get_or_create(&node)
+            .set(i64::from(ready));
+    }
+
+    pub fn controller_leader_changed(&self, node: &str) {
+        if self.enabled {
+            let node = NodeLabel {
+                node: node.to_string(),
+            };
+            self.controller_leader_changes.get_or_create(&node).inc();
+        }
+    }
+
+    /// A committed ElectMaster event: `elected` false records "no master".
+    pub fn controller_election(&self, node: &str, elected: bool, took: Duration) {
+        if self.enabled {
+            let labels = NodeResultLabel {
+                node: node.to_string(),
+                result: if elected { "elected" } else { "no_master" },
+            };
+            self.controller_elections.get_or_create(&labels).inc();
+            self.controller_election_seconds.observe(took);
         }
     }
 
