@@ -18,6 +18,12 @@ use crate::remoting::ResponseCode;
 /// Java runs the first expiry scan 2 s after start.
 const FIRST_EXPIRY_SCAN: Duration = Duration::from_secs(2);
 
+/// The longest a lapsed heartbeat goes unnoticed. Java looks every
+/// `scanNotActiveBrokerInterval` (5 s), so a silent master is replaced 10 to
+/// 15 s after its last heartbeat; checking at least this often replaces it
+/// within its timeout plus half a second. A scan of the local table is cheap.
+const MAX_EXPIRY_DELAY: Duration = Duration::from_millis(500);
+
 /// `onBrokerInactive`: on the ready leader, if the broker was its set's
 /// master, elect another (up to `electMasterMaxRetryCount` tries).
 pub fn on_inactive(ctl: &Arc<Controller>, broker: BrokerIdentity) {
@@ -76,12 +82,15 @@ pub async fn expiry_scan(ctl: Arc<Controller>, mut shutdown: broadcast::Receiver
             ctl.kick_conn(info.conn);
             on_inactive(&ctl, broker);
         }
-        wait = interval(ctl.config.read().scan_not_active_broker_interval);
+        wait = interval(ctl.config.read().scan_not_active_broker_interval).min(MAX_EXPIRY_DELAY);
     }
 }
 
 /// Every `scanInactiveMasterInterval`, on the ready leader: elects for each
-/// set whose master is not alive while one of its brokers is.
+/// set whose master is not alive while one of its brokers is. A new leader
+/// waits one whole interval before its first scan: its heartbeat table
+/// fills only as brokers find it (they probe every 3 s), and scanning a
+/// half-empty table would depose masters that are alive.
 pub async fn inactive_master_scan(ctl: Arc<Controller>, mut shutdown: broadcast::Receiver<()>) {
     loop {
         let wait = interval(ctl.config.read().scan_inactive_master_interval);
@@ -89,7 +98,7 @@ pub async fn inactive_master_scan(ctl: Arc<Controller>, mut shutdown: broadcast:
             _ = tokio::time::sleep(wait) => {}
             _ = shutdown.recv() => return,
         }
-        if !ctl.is_ready_leader() {
+        if !ctl.ready_leader_for().is_some_and(|led| led >= wait) {
             continue;
         }
         let names = {

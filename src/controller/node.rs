@@ -56,6 +56,8 @@ pub struct Controller {
     pub heartbeats: Mutex<HeartbeatTable>,
     /// Set once this node leads and has committed its first entry (§3.4).
     ready: AtomicBool,
+    /// When `ready` was last set.
+    ready_since: Mutex<Option<Instant>>,
     pub(super) writer: mpsc::Sender<Job>,
     /// Closers of open connections, to drop a broker whose heartbeat expired.
     conns: Mutex<HashMap<ConnId, Arc<Notify>>>,
@@ -72,7 +74,19 @@ impl Controller {
     }
 
     pub(super) fn set_ready(&self, ready: bool) {
+        let mut since = self.ready_since.lock();
+        if !ready {
+            *since = None;
+        } else if since.is_none() {
+            *since = Some(Instant::now());
+        }
         self.ready.store(ready, Ordering::Release);
+    }
+
+    /// How long this node has been the ready leader without a break.
+    pub fn ready_leader_for(&self) -> Option<std::time::Duration> {
+        let since = *self.ready_since.lock();
+        since.filter(|_| self.is_ready_leader()).map(|t| t.elapsed())
     }
 
     /// Milliseconds on a monotonic clock: heartbeat ages only, never stored.
@@ -197,6 +211,7 @@ pub async fn start(
         state,
         heartbeats: Mutex::new(HeartbeatTable::new()),
         ready: AtomicBool::new(false),
+        ready_since: Mutex::new(None),
         writer: writer_tx,
         conns: Mutex::new(HashMap::new()),
         next_conn: AtomicU64::new(1),
