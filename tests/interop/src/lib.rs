@@ -3,6 +3,7 @@
 //! processes on loopback, and talks to the NameServers with a minimal
 //! remoting client to observe their state independently of the peers.
 
+pub mod controller;
 mod diff;
 mod java;
 mod namesrv;
@@ -17,5 +18,5 @@ pub use java::{
 };
 pub use namesrv::{admin_bin, namesrv_admin, namesrv_bin, Namesrv};
 pub use process::{free_broker_port, wait_for};
-pub use remoting::{cluster_info, raw_call, request};
+pub use remoting::{cluster_info, raw_call, request, try_call};
 pub use rust_peers::{broker_bin, Broker, ClientEnv};

@@ -37,6 +37,32 @@ pub fn raw_call(addr: SocketAddr, cmd: RemotingCommand) -> RemotingCommand {
     }
 }
 
+/// One request on a fresh connection, bounded by `timeout`; `None` if the
+/// peer cannot be reached, closes, or does not answer in time.
+pub fn try_call(
+    addr: SocketAddr,
+    cmd: RemotingCommand,
+    timeout: Duration,
+) -> Option<RemotingCommand> {
+    let mut stream = TcpStream::connect_timeout(&addr, timeout).ok()?;
+    stream.set_read_timeout(Some(timeout)).ok()?;
+    stream.set_write_timeout(Some(timeout)).ok()?;
+    stream.write_all(&encode_frame(&cmd)).ok()?;
+    let mut codec = RemotingCodec::new(64 << 20);
+    let mut buf = BytesMut::new();
+    loop {
+        if let Some(resp) = codec.decode(&mut buf).ok()? {
+            return Some(resp);
+        }
+        let mut chunk = [0u8; 65536];
+        let n = stream.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
 /// Cluster info as JSON (our fastjson form made standard for serde_json).
 pub fn cluster_info(addr: SocketAddr) -> serde_json::Value {
     let resp = raw_call(addr, request(106, &[]));
