@@ -165,7 +165,7 @@ fn java_brokers_register_fail_over_and_mqadmin_works() {
         );
     }
     for sent in acked.iter().take(2) {
-        let found = fleet.mqadmin(&["queryMsgById", "-n", &ns, "-i", &sent.msg_id]);
+        let found = fleet.mqadmin(&["queryMsgById", "-n", &ns, "-t", TOPIC, "-i", &sent.msg_id]);
         assert!(
             found.stdout.contains(&sent.msg_id),
             "queryMsgById {}:\n{}{}",
