@@ -2,8 +2,9 @@
 # Interop tests against real peers: the rocketmq-rust broker (a process) with
 # our namesrv, the rocketmq-rust client (linked into tests/interop), the
 # ali-ons Node.js client (tests/interop-node), the C++ client through its
-# Python binding (tests/interop-python), and the Java RocketMQ 4.9.7/5.3.3
-# NameServer, brokers and mqadmin (../shared/peers/java, never copied here).
+# Python binding (tests/interop-python), the Java RocketMQ 4.9.7/5.3.3
+# NameServer, brokers and mqadmin (../shared/peers/java, never copied here),
+# and headless Chromium on the cluster page (tests/browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,13 @@ export CPP_CLIENT_PYTHON="$PYENV/bin/python"
 if [ ! -d tests/interop-node/node_modules ]; then
   (cd tests/interop-node && npm ci --no-audit --no-fund)
 fi
+
+# The cluster page in headless Chromium (Debian's chromium, driven by
+# playwright-core from tests/browser; no browser download).
+if [ ! -d tests/browser/node_modules ]; then
+  (cd tests/browser && npm ci --no-audit --no-fund)
+fi
+export CHROMIUM_BIN="${CHROMIUM_BIN:-/usr/bin/chromium}"
 
 # The Java peers (../shared/peers/java); the tests find them through this.
 ROCKETMQ_JAVA_PEERS=$(bash scripts/java-peers.sh)

@@ -45,6 +45,8 @@ pub struct Namesrv {
     pub child: Child,
     pub addr: SocketAddr,
     pub dir: PathBuf,
+    /// The HTTP listener (metrics, API, page), when `httpListenPort` is set.
+    pub http: Option<SocketAddr>,
 }
 
 impl Namesrv {
@@ -55,6 +57,20 @@ impl Namesrv {
 
     pub fn start_on(dir: &Path, port: u16, extra: &[(&str, &str)]) -> Namesrv {
         Self::start_logging(dir, port, extra, "info")
+    }
+
+    /// As [`start`](Self::start), with the HTTP listener on a free loopback
+    /// port (in [`http`](Self::http)); returns once it accepts connections.
+    pub fn start_with_http(dir: &Path, extra: &[(&str, &str)]) -> Namesrv {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+            .to_string();
+        let mut props = vec![("httpListenPort", port.as_str())];
+        props.extend_from_slice(extra);
+        Self::start(dir, &props)
     }
 
     /// As [`start_on`](Self::start_on), with `log_filter` as `RUST_LOG`.
@@ -68,11 +84,20 @@ impl Namesrv {
         require(&bin, "namesrv binary");
         std::fs::create_dir_all(dir).unwrap();
         let conf = dir.join("namesrv.properties");
+        // The HTTP listener stays off unless `extra` gives it a port.
+        let http_port = extra
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == "httpListenPort")
+            .map_or(0, |(_, v)| v.parse::<u16>().expect("httpListenPort"));
         let mut text = format!(
-            "listenPort={port}\nhttpListenPort=0\nbindAddress=127.0.0.1\nkvConfigPath={}\nconfigStorePath={}\n",
+            "listenPort={port}\nbindAddress=127.0.0.1\nkvConfigPath={}\nconfigStorePath={}\n",
             dir.join("kvConfig.json").display(),
             dir.join("namesrv-store.properties").display()
         );
+        if http_port == 0 {
+            text.push_str("httpListenPort=0\n");
+        }
         for (k, v) in extra {
             text.push_str(&format!("{k}={v}\n"));
         }
@@ -93,21 +118,37 @@ impl Namesrv {
             Some(tx),
         );
         let deadline = Instant::now() + Duration::from_secs(20);
+        let next_line = || {
+            rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("namesrv did not start")
+        };
+        let field = |line: &str, key: &str| -> Option<SocketAddr> {
+            let rest = line.split(key).nth(1)?;
+            Some(rest.split_whitespace().next()?.parse().unwrap())
+        };
         let addr = loop {
-            let line = rx
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("namesrv did not start");
-            if let Some(rest) = line.split("address=").nth(1) {
-                break rest.split_whitespace().next().unwrap().parse().unwrap();
+            if let Some(addr) = field(&next_line(), "address=") {
+                break addr;
             }
         };
+        // Logged after the remoting address, once the listener is bound.
+        let http = (http_port != 0).then(|| loop {
+            let line = next_line();
+            if line.contains("HTTP listener started") {
+                break field(&line, "http=").expect("HTTP listener address");
+            }
+        });
         // Keep draining into the log file only.
         std::thread::spawn(move || while rx.recv().is_ok() {});
-        println!("namesrv started on {addr}");
+        match http {
+            Some(http) => println!("namesrv started on {addr}, HTTP on {http}"),
+            None => println!("namesrv started on {addr}"),
+        }
         Namesrv {
             child,
             addr,
             dir: dir.to_path_buf(),
+            http,
         }
     }
 
