@@ -480,6 +480,36 @@ fn the_api_shows_a_java_and_a_rust_broker_and_follows_a_kill() {
     assert_eq!(tbw["brokerDatas"].as_array().unwrap().len(), 1, "{tbw}");
 }
 
+/// `(page - 1) * size` must not wrap around: a page far past the end is
+/// empty (or refused), never the first page again.
+#[test]
+fn a_page_number_past_the_end_never_wraps_to_the_first_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let namesrv = Namesrv::start_with_http(&dir.path().join("namesrv"), &[]);
+    let http = namesrv.http.unwrap();
+    let _broker = Broker::start(
+        &namesrv.addr_string(),
+        RUST_CLUSTER,
+        RUST_NAME,
+        &dir.path().join("rust"),
+    );
+    wait_for(
+        Duration::from_secs(60),
+        "the broker's topics listed",
+        || get_ok(http, "/api/v1/topics")["total"].as_u64() > Some(0),
+    );
+    // 2^61 + 1: (page - 1) * 1000 is 0 modulo 2^64.
+    for (page, size) in [("2305843009213693953", 1000), ("18446744073709551615", 1)] {
+        let path = format!("/api/v1/topics?page={page}&size={size}");
+        let (status, body) = get_json(http, &path);
+        match status {
+            200 => assert_eq!(body["topics"], json!([]), "{path}: {body}"),
+            400 => assert!(body["error"].is_string(), "{path}: {body}"),
+            _ => panic!("{path}: {status} {body}"),
+        }
+    }
+}
+
 /// Where the screenshot goes: the main checkout's `target/`.
 fn screenshot_path() -> PathBuf {
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
