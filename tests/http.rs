@@ -259,3 +259,12 @@ fn metrics_count_exactly_what_happened() {
             .is_none()
     });
 }
+
+#[test]
+fn a_page_past_any_list_is_refused_not_wrapped() {
+    let (_server, port) = start(&[]);
+    // (2^61 + 1 - 1) * 1000 overflows usize: refused, never page 1 again.
+    let (status, body) = get_json(port, "/api/v1/topics?page=2305843009213693953&size=1000");
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].is_string(), "{body}");
+}

@@ -112,7 +112,14 @@ pub async fn topics(
         None => all,
     };
     let total = matching.len();
-    let topics: Vec<&String> = matching.iter().skip((page - 1) * size).take(size).collect();
+    // A page far past the end must not wrap around to an early one.
+    let Some(first) = (page - 1).checked_mul(size) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("page {page} of size {size} is past any topic list"),
+        );
+    };
+    let topics: Vec<&String> = matching.iter().skip(first).take(size).collect();
     Json(json!({ "total": total, "page": page, "size": size, "topics": topics })).into_response()
 }
 
