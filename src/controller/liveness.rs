@@ -98,7 +98,7 @@ pub async fn inactive_master_scan(ctl: Arc<Controller>, mut shutdown: broadcast:
             _ = tokio::time::sleep(wait) => {}
             _ = shutdown.recv() => return,
         }
-        if !ctl.ready_leader_for().is_some_and(|led| led >= wait) {
+        if ctl.ready_leader_for().is_none_or(|led| led < wait) {
             continue;
         }
         let names = {
