@@ -8,10 +8,11 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 use super::cmd::{elect_master, inactive};
-use super::heartbeat::BrokerIdentity;
+use super::heartbeat::{BrokerIdentity, Liveness};
 use super::node::Controller;
 use super::outcome::Outcome;
 use super::request::ElectMasterRequest;
+use super::state::ControllerState;
 use super::writer;
 use crate::remoting::ResponseCode;
 
@@ -35,22 +36,10 @@ pub fn on_inactive(ctl: &Arc<Controller>, broker: BrokerIdentity) {
     tokio::spawn(async move {
         let tries = ctl.config.read().elect_master_max_retry_count.max(1);
         for attempt in 1..=tries {
-            let name = broker.broker_name.clone();
             let id = broker.broker_id;
-            let out = writer::submit(
-                &ctl,
-                Box::new(move |state, live, config| {
-                    if !inactive::should_elect(state, &name, id) {
-                        return nothing_to_do();
-                    }
-                    elect_master::handle(
-                        state,
-                        live,
-                        &ElectMasterRequest::controller_trigger(&name),
-                        config.enable_elect_unclean_master,
-                    )
-                }),
-            )
+            let out = elect(&ctl, broker.broker_name.clone(), move |state, _, name| {
+                inactive::should_elect(state, name, id)
+            })
             .await;
             tracing::info!(?broker, attempt, code = out.code.value(), remark = ?out.remark, "election after broker inactive");
             if out.code == ResponseCode::SUCCESS || out.code == ResponseCode::CONTROLLER_NOT_LEADER
@@ -59,6 +48,31 @@ pub fn on_inactive(ctl: &Arc<Controller>, broker: BrokerIdentity) {
             }
         }
     });
+}
+
+/// A controller-triggered election of `name`'s master, decided in the
+/// writer only if `still_needed` holds on the state it finds there (the
+/// master may have been replaced while the job waited in the queue).
+async fn elect(
+    ctl: &Controller,
+    name: String,
+    still_needed: impl FnOnce(&ControllerState, &dyn Liveness, &str) -> bool + Send + 'static,
+) -> Outcome {
+    writer::submit(
+        ctl,
+        Box::new(move |state, live, config| {
+            if !still_needed(state, live, &name) {
+                return nothing_to_do();
+            }
+            elect_master::handle(
+                state,
+                live,
+                &ElectMasterRequest::controller_trigger(&name),
+                config.enable_elect_unclean_master,
+            )
+        }),
+    )
+    .await
 }
 
 /// A try that found the master already replaced: done, as a success.
@@ -107,20 +121,11 @@ pub async fn inactive_master_scan(ctl: Arc<Controller>, mut shutdown: broadcast:
             inactive::need_reelect(&state, &table.view(ctl.now_ms()))
         };
         for name in names {
-            let out = writer::submit(
-                &ctl,
-                Box::new(move |state, live, config| {
-                    if !inactive::need_reelect(state, live).contains(&name) {
-                        return nothing_to_do();
-                    }
-                    elect_master::handle(
-                        state,
-                        live,
-                        &ElectMasterRequest::controller_trigger(&name),
-                        config.enable_elect_unclean_master,
-                    )
-                }),
-            )
+            let out = elect(&ctl, name, |state, live, name| {
+                inactive::need_reelect(state, live)
+                    .iter()
+                    .any(|n| n == name)
+            })
             .await;
             tracing::info!(code = out.code.value(), remark = ?out.remark, "election after inactive-master scan");
         }

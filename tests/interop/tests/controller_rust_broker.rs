@@ -139,7 +139,7 @@ fn rust_broker_in_controller_mode() {
     for ns in &nss {
         let routed = route_addrs(*ns, GROUP, GROUP);
         assert!(
-            routed.as_ref().map_or(true, |m| m.get("0").is_none()),
+            routed.as_ref().is_none_or(|m| m.get("0").is_none()),
             "a master was routed: {routed:?}"
         );
     }
