@@ -86,7 +86,9 @@ impl Controller {
     /// How long this node has been the ready leader without a break.
     pub fn ready_leader_for(&self) -> Option<std::time::Duration> {
         let since = *self.ready_since.lock();
-        since.filter(|_| self.is_ready_leader()).map(|t| t.elapsed())
+        since
+            .filter(|_| self.is_ready_leader())
+            .map(|t| t.elapsed())
     }
 
     /// Milliseconds on a monotonic clock: heartbeat ages only, never stored.
