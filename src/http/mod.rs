@@ -5,6 +5,7 @@
 mod api;
 mod listener;
 mod page;
+mod render;
 
 pub use listener::HttpListener;
 
@@ -28,6 +29,18 @@ use crate::shared::Shared;
 pub struct AppState {
     pub shared: Arc<Shared>,
     pub controller: Option<Arc<Controller>>,
+    /// Shares one `/metrics` render among the scrapes of a burst.
+    pub renders: Arc<render::RenderGate>,
+}
+
+impl AppState {
+    pub fn new(shared: Arc<Shared>, controller: Option<Arc<Controller>>) -> AppState {
+        AppState {
+            shared,
+            controller,
+            renders: Arc::default(),
+        }
+    }
 }
 
 impl FromRef<AppState> for Arc<Shared> {
@@ -76,13 +89,18 @@ async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "no such endpoint")
 }
 
-async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+async fn metrics(State(state): State<AppState>) -> Response {
+    let shared = state.shared.clone();
+    let text = match state.renders.render(move || shared.render_metrics()).await {
+        Ok(text) => text,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        shared.render_metrics(),
+        text.as_str().to_owned(),
     )
         .into_response()
 }
