@@ -277,10 +277,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             tracing::info!(http = %address, tls = ?tls.mode(), "HTTP listener started (metrics, API, cluster page)");
             let mut stop = stop_tx.subscribe();
-            let state = http::AppState {
-                shared: shared.clone(),
-                controller: controller.as_ref().map(|c| c.controller.clone()),
-            };
+            let state = http::AppState::new(
+                shared.clone(),
+                controller.as_ref().map(|c| c.controller.clone()),
+            );
             tokio::spawn(http::serve(listener, state, async move {
                 let _ = stop.recv().await;
             }));
