@@ -45,17 +45,10 @@ impl RemotingCodec {
     }
 }
 
-impl Default for RemotingCodec {
-    fn default() -> Self {
-        Self::new(DEFAULT_MAX_FRAME)
-    }
-}
-
-impl Decoder for RemotingCodec {
-    type Item = RemotingCommand;
-    type Error = CodecError;
-
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<RemotingCommand>, CodecError> {
+impl RemotingCodec {
+    /// The length of the frame starting `src`, its 4-byte prefix included,
+    /// once that prefix is buffered; an error if no frame can be that long.
+    pub(super) fn frame_len(&self, src: &[u8]) -> Result<Option<usize>, CodecError> {
         if src.len() < 4 {
             return Ok(None);
         }
@@ -70,12 +63,31 @@ impl Decoder for RemotingCodec {
                 max: self.max_frame,
             });
         }
+        Ok(Some(frame_len))
+    }
+}
+
+impl Default for RemotingCodec {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_FRAME)
+    }
+}
+
+impl Decoder for RemotingCodec {
+    type Item = RemotingCommand;
+    type Error = CodecError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<RemotingCommand>, CodecError> {
+        let Some(frame_len) = self.frame_len(src)? else {
+            return Ok(None);
+        };
+        let len = frame_len - 4;
         if src.len() < frame_len {
             src.reserve(frame_len - src.len());
             return Ok(None);
         }
         src.advance(4);
-        let mut frame = src.split_to(len as usize);
+        let mut frame = src.split_to(len);
         decode_frame(&mut frame).map(Some)
     }
 }
@@ -92,13 +104,19 @@ pub fn decode_frame(frame: &mut BytesMut) -> Result<RemotingCommand, CodecError>
         });
     }
     let header = frame.split_to(header_len);
-    let mut cmd = match SerializeType::from_byte(serialize) {
-        Some(SerializeType::Json) => header_json::decode(&header)?,
-        Some(SerializeType::RocketMq) => header_binary::decode(&header)?,
-        None => return Err(CodecError::UnknownSerializeType(serialize)),
-    };
+    let mut cmd = decode_header(serialize, &header)?;
     cmd.body = std::mem::take(frame).freeze();
     Ok(cmd)
+}
+
+/// Decodes a frame's header, in the codec its `serialize` byte names, into
+/// a command without body.
+pub(super) fn decode_header(serialize: u8, header: &[u8]) -> Result<RemotingCommand, CodecError> {
+    match SerializeType::from_byte(serialize) {
+        Some(SerializeType::Json) => Ok(header_json::decode(header)?),
+        Some(SerializeType::RocketMq) => Ok(header_binary::decode(header)?),
+        None => Err(CodecError::UnknownSerializeType(serialize)),
+    }
 }
 
 impl Encoder<RemotingCommand> for RemotingCodec {

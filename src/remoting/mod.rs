@@ -5,6 +5,7 @@ pub mod client;
 pub mod code;
 pub mod codec;
 pub mod command;
+pub mod head_first;
 mod header_binary;
 mod header_json;
 
@@ -12,3 +13,4 @@ pub use client::{ClientError, RemotingClient};
 pub use code::{LanguageCode, RequestCode, ResponseCode};
 pub use codec::{CodecError, RemotingCodec};
 pub use command::{RemotingCommand, SerializeType};
+pub use head_first::{FrameHead, HeadFirst, Inbound, ServerCodec};
