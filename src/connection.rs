@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Buf, BufMut, BytesMut};
 use futures::{FutureExt, SinkExt, StreamExt};
+use tokio::io::AsyncReadExt;
 use tokio_util::codec::Framed;
 
-use crate::remoting::{CodecError, RemotingCodec, RemotingCommand};
+use crate::remoting::{CodecError, FrameHead, HeadFirst, Inbound, RemotingCommand, ServerCodec};
 use crate::stream::Stream;
 
 /// Read buffer allocated when bytes arrive: a few pipelined requests.
@@ -32,13 +33,13 @@ impl From<std::io::Error> for ReadError {
 }
 
 pub struct Connection {
-    framed: Framed<Stream, RemotingCodec>,
+    framed: Framed<Stream, ServerCodec>,
 }
 
 impl Connection {
-    pub fn new(stream: Stream, max_frame: usize) -> Self {
+    pub fn new(stream: Stream, max_frame: usize, head_first: HeadFirst) -> Self {
         Connection {
-            framed: Framed::new(stream, RemotingCodec::new(max_frame)),
+            framed: Framed::new(stream, ServerCodec::new(max_frame, head_first)),
         }
     }
 
@@ -48,10 +49,7 @@ impl Connection {
     /// A client silent for [`IDLE_GRACE`] between requests gives its
     /// buffers back and waits without them, so 10,000 idle clients cost no
     /// buffer memory; busy clients keep theirs (one timer per wait either way).
-    pub async fn read_frame(
-        &mut self,
-        idle: Duration,
-    ) -> Result<Option<RemotingCommand>, ReadError> {
+    pub async fn read_frame(&mut self, idle: Duration) -> Result<Option<Inbound>, ReadError> {
         let grace = IDLE_GRACE.min(idle);
         self.ensure_read_buffer();
         if let Ok(read) = tokio::time::timeout(grace, self.framed.next()).await {
@@ -102,9 +100,60 @@ impl Connection {
 
     /// A frame that can be had without waiting (already buffered or readable),
     /// so pipelined requests are answered with one flush.
-    pub fn try_read_frame(&mut self) -> Option<Result<RemotingCommand, CodecError>> {
+    pub fn try_read_frame(&mut self) -> Option<Result<Inbound, CodecError>> {
         self.ensure_read_buffer();
         self.framed.next().now_or_never().flatten()
+    }
+
+    /// The rest of `head`'s body, read within `idle`: the whole frame.
+    pub async fn read_rest(
+        &mut self,
+        head: FrameHead,
+        idle: Duration,
+    ) -> Result<RemotingCommand, ReadError> {
+        let FrameHead { mut cmd, body_len } = head;
+        let mut body = BytesMut::with_capacity(body_len);
+        body.extend_from_slice(&cmd.body);
+        let buffered = self.framed.read_buffer_mut();
+        let early = (body_len - body.len()).min(buffered.len());
+        body.extend_from_slice(&buffered[..early]);
+        buffered.advance(early);
+        let stream = self.framed.get_mut();
+        let low_water = stream.low_water();
+        let rest = async {
+            while body.len() < body_len {
+                // Limited, so the next frame's bytes stay on the socket.
+                let want = body_len - body.len();
+                low_water.expect(want);
+                let mut room = (&mut body).limit(want);
+                if stream.read_buf(&mut room).await? == 0 {
+                    return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+                }
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(idle, rest).await {
+            Ok(read) => read?,
+            Err(_) => return Err(ReadError::Idle(idle)),
+        }
+        cmd.body = body.freeze();
+        Ok(cmd)
+    }
+
+    /// Drops the rest of `head`'s body, within `idle`, without keeping it.
+    pub async fn discard_rest(
+        &mut self,
+        head: &FrameHead,
+        idle: Duration,
+    ) -> Result<(), ReadError> {
+        let buffered = self.framed.read_buffer_mut();
+        let early = head.rest_len().min(buffered.len());
+        buffered.advance(early);
+        let rest = self.framed.get_mut().discard(head.rest_len() - early);
+        match tokio::time::timeout(idle, rest).await {
+            Ok(read) => Ok(read?),
+            Err(_) => Err(ReadError::Idle(idle)),
+        }
     }
 
     /// Queues a frame; it is sent by the next [`flush`](Self::flush).

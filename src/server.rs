@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, mpsc, Notify, Semaphore};
 use crate::cmd::{self, Origin};
 use crate::connection::{Connection, ReadError};
 use crate::log_limit::LogLimit;
-use crate::remoting::CodecError;
+use crate::remoting::{CodecError, Inbound, RemotingCommand};
 use crate::route::ConnId;
 use crate::shared::{self, Shared};
 use crate::stream::Stream;
@@ -106,7 +106,7 @@ impl Listener {
                 };
                 let (id, closer) = shared.connections().register();
                 let mut handler = Handler {
-                    conn: Connection::new(stream, shared.max_frame()),
+                    conn: Connection::new(stream, shared.max_frame(), cmd::HEAD_FIRST),
                     id,
                     closer,
                     shared,
@@ -237,6 +237,12 @@ impl Handler {
                         ?peer,
                         "peer does not read its responses; closing connection"
                     ),
+                    BatchError::Stalled(idle) => tracing::info!(
+                        id = self.id,
+                        ?peer,
+                        ?idle,
+                        "peer stopped sending in the middle of a frame; closing connection"
+                    ),
                 }
                 break;
             }
@@ -272,28 +278,22 @@ impl Handler {
     /// Answers `first` and whatever else is already readable, then flushes
     /// once. A flush that cannot finish within the idle time (a peer that
     /// does not read) closes the connection, bounding what it can make us buffer.
-    async fn serve_batch(
-        &mut self,
-        first: crate::remoting::RemotingCommand,
-    ) -> Result<(), BatchError> {
+    async fn serve_batch(&mut self, first: Inbound) -> Result<(), BatchError> {
         let idle = idle_time(&self.shared);
         let mut next = Some(first);
         let mut served = 0;
-        while let Some(frame) = next.take() {
-            if !frame.is_response() {
-                let origin = Origin { conn: self.id };
-                if let Some(response) = cmd::dispatch(&self.shared, origin, frame).await {
-                    // Queueing may flush a full buffer; bounded like the flush below.
-                    match tokio::time::timeout(idle, self.conn.queue(response)).await {
-                        Ok(res) => res.map_err(BatchError::lost)?,
-                        Err(_) => return Err(BatchError::NotReading),
-                    }
+        while let Some(inbound) = next.take() {
+            if let Some(response) = self.serve(inbound, idle).await? {
+                // Queueing may flush a full buffer; bounded like the flush below.
+                match tokio::time::timeout(idle, self.conn.queue(response)).await {
+                    Ok(res) => res.map_err(BatchError::lost)?,
+                    Err(_) => return Err(BatchError::NotReading),
                 }
             }
             served += 1;
             if served < MAX_BATCH {
                 next = match self.conn.try_read_frame() {
-                    Some(Ok(frame)) => Some(frame),
+                    Some(Ok(inbound)) => Some(inbound),
                     Some(Err(err)) => return Err(BatchError::lost_or_bad(err)),
                     None => None,
                 };
@@ -306,6 +306,45 @@ impl Handler {
         self.conn.release_large_buffers();
         Ok(())
     }
+
+    /// One request's answer, if it gets one. A frame that came head first
+    /// is served from its head when that is enough (its body's rest is then
+    /// dropped unread), or else read whole first.
+    async fn serve(
+        &mut self,
+        inbound: Inbound,
+        idle: Duration,
+    ) -> Result<Option<RemotingCommand>, BatchError> {
+        let origin = Origin { conn: self.id };
+        let frame = match inbound {
+            Inbound::Whole(frame) => frame,
+            Inbound::Head(head) => {
+                let served = if head.cmd.is_response() {
+                    Some(None)
+                } else {
+                    cmd::serve_head(&self.shared, origin, &head)
+                };
+                match served {
+                    Some(response) => {
+                        self.conn
+                            .discard_rest(&head, idle)
+                            .await
+                            .map_err(BatchError::read)?;
+                        return Ok(response);
+                    }
+                    None => self
+                        .conn
+                        .read_rest(head, idle)
+                        .await
+                        .map_err(BatchError::read)?,
+                }
+            }
+        };
+        if frame.is_response() {
+            return Ok(None);
+        }
+        Ok(cmd::dispatch(&self.shared, origin, frame).await)
+    }
 }
 
 /// Why a batch of requests ended its connection.
@@ -317,11 +356,20 @@ enum BatchError {
     Lost(CodecError),
     /// The peer did not take its responses within the idle time.
     NotReading,
+    /// The peer stopped sending in the middle of a frame's body.
+    Stalled(Duration),
 }
 
 impl BatchError {
     fn lost(err: CodecError) -> Self {
         BatchError::Lost(err)
+    }
+
+    fn read(err: ReadError) -> Self {
+        match err {
+            ReadError::Codec(err) => BatchError::lost_or_bad(err),
+            ReadError::Idle(idle) => BatchError::Stalled(idle),
+        }
     }
 
     fn lost_or_bad(err: CodecError) -> Self {

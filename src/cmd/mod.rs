@@ -17,8 +17,8 @@ mod unregister_broker;
 
 use std::sync::Arc;
 
-use crate::remoting::{RemotingCommand, RequestCode, ResponseCode};
-use crate::route::fingerprint::RegisterBodyCrc;
+use crate::remoting::{FrameHead, HeadFirst, RemotingCommand, RequestCode, ResponseCode};
+use crate::route::fingerprint::{RegisterBodyCrc, MAPPING_VERSION_WINDOW};
 use crate::route::ConnId;
 use crate::shared::Shared;
 
@@ -82,6 +82,38 @@ pub async fn dispatch(
     (!oneway).then_some(response)
 }
 
+/// Which frames the connection hands over head first, to [`serve_head`]:
+/// those large enough that not reading them is worth a second step, with
+/// enough of the body to recognise a repeated registration.
+pub const HEAD_FIRST: HeadFirst = HeadFirst {
+    min_body: 64 * 1024,
+    prefix: MAPPING_VERSION_WINDOW,
+};
+
+/// Serves a request from its head alone when its body's rest is not
+/// needed: a registration repeating the previous one. `Some` holds the
+/// answer (`None` for a one-way request), and the caller drops the rest of
+/// the body unread; `None` means the request needs its whole body.
+pub fn serve_head(
+    shared: &Arc<Shared>,
+    origin: Origin,
+    head: &FrameHead,
+) -> Option<Option<RemotingCommand>> {
+    let started = std::time::Instant::now();
+    let req = &head.cmd;
+    if RequestCode::from_value(req.code) != Some(RequestCode::REGISTER_BROKER) {
+        return None;
+    }
+    let answer = register_broker::answer_if_claimed_unchanged(shared, origin, req, head.body_len)?;
+    shared.metrics.registered("unchanged", head.body_len);
+    shared.metrics.record_request(
+        Some(RequestCode::REGISTER_BROKER),
+        ResponseCode::from_value(answer.code),
+        started.elapsed(),
+    );
+    Some((!req.is_oneway()).then_some(answer))
+}
+
 fn not_supported(req: &RemotingCommand) -> RemotingCommand {
     tracing::debug!(code = req.code, "request code not supported");
     req.response(
@@ -99,6 +131,12 @@ async fn serve(
     use RequestCode::*;
     match code {
         REGISTER_BROKER => {
+            if let Some(answer) =
+                register_broker::answer_if_claimed_unchanged(shared, origin, req, req.body.len())
+            {
+                shared.metrics.registered("unchanged", req.body.len());
+                return Ok(answer);
+            }
             // One CRC pass over the body serves both paths.
             let crc = RegisterBodyCrc::of(&req.body);
             if let Some(answer) = register_broker::answer_if_unchanged(shared, origin, req, crc) {

@@ -118,37 +118,70 @@ impl RegisterBroker {
 /// The fast path: when `req` repeats the broker's previous registration
 /// (same header fields and body, same connection, nothing changed in the
 /// tables since), liveness is refreshed and the answer built without
-/// decoding the body. `None` sends the request down the full path, which
-/// also reports whatever is wrong with it.
+/// decoding the body. Here the body is known by the CRC its sender claims
+/// and by its first bytes (`prefix`, of a body `body_len` long), so the
+/// rest need not even be read. `None` sends the request on to
+/// [`answer_if_unchanged`], or to the full path.
+pub fn answer_if_claimed_unchanged(
+    shared: &Shared,
+    origin: Origin,
+    req: &RemotingCommand,
+    body_len: usize,
+) -> Option<RemotingCommand> {
+    let h = Header(&req.ext_fields);
+    let claimed = u32::try_from(h.lenient_i64("bodyCrc32")?).ok()?;
+    if claimed == 0 {
+        return None;
+    }
+    answer_if_same(shared, origin, req, "claimed crc", |fp| {
+        fp.same_request(&req.ext_fields, req.version, body_len)
+            && fp.same_body_claimed(claimed, &req.body)
+    })
+}
+
+/// The fast path for a body read whole, known by `crc`, its CRC computed
+/// here (for a sender that claims none, or a claim the first bytes could
+/// not confirm).
 pub fn answer_if_unchanged(
     shared: &Shared,
     origin: Origin,
     req: &RemotingCommand,
     crc: RegisterBodyCrc,
 ) -> Option<RemotingCommand> {
-    let h = Header(&req.ext_fields);
     // A body that fails its check is left to the full path to refuse.
-    if !claimed_crc_matches(&h, crc) {
+    if !claimed_crc_matches(&Header(&req.ext_fields), crc) {
         return None;
     }
-    let fingerprint = fingerprint(req, crc);
+    answer_if_same(shared, origin, req, "crc", |fp| {
+        fp.same_request(&req.ext_fields, req.version, req.body.len()) && fp.same_body(crc)
+    })
+}
+
+fn answer_if_same(
+    shared: &Shared,
+    origin: Origin,
+    req: &RemotingCommand,
+    known_by: &'static str,
+    same: impl FnOnce(&RegistrationFingerprint) -> bool,
+) -> Option<RemotingCommand> {
+    let h = Header(&req.ext_fields);
     let id = RegistrationId {
         cluster_name: h.optional("clusterName")?,
         broker_addr: h.optional("brokerAddr")?,
         broker_name: h.optional("brokerName")?,
         broker_id: h.optional("brokerId")?.parse().ok()?,
         conn: origin.conn,
-        fingerprint: &fingerprint,
     };
-    let result = shared
-        .routes
-        .refresh_unchanged(&id, shared.route_options(), Shared::now_ms())?;
-    tracing::debug!(broker = %id.broker_name, addr = %id.broker_addr, "unchanged registration; liveness refreshed");
+    let result =
+        shared
+            .routes
+            .refresh_unchanged(&id, same, shared.route_options(), Shared::now_ms())?;
+    tracing::debug!(broker = %id.broker_name, addr = %id.broker_addr, known_by, "unchanged registration; liveness refreshed");
     Some(answer(shared, req, result))
 }
 
 fn fingerprint(req: &RemotingCommand, crc: RegisterBodyCrc) -> RegistrationFingerprint {
-    RegistrationFingerprint::new(&req.ext_fields, req.version, req.body.len(), crc.stable)
+    RegistrationFingerprint::new(&req.ext_fields, req.version, &req.body, crc)
 }
 
 /// SUCCESS with a slave's master addresses, and the ORDER_TOPIC_CONFIG KV

@@ -4,38 +4,119 @@
 
 use std::collections::BTreeMap;
 
-/// The header fields (but `bodyCrc32`, which covers the whole body), the
-/// client version and the body's length and stable CRC-32. Equal
-/// fingerprints mean the same registration (up to a CRC collision of two
-/// bodies of the same length, which the header's `bodyCrc32` would also miss).
+use crc32fast::Hasher;
+
+/// What identifies a registration: the header fields (but `bodyCrc32`),
+/// the client version, the body's length, and what is known of the body:
+/// its CRC-32 (as the sender claims it and as we computed it), the same
+/// without the `mappingDataVersion` object, and how to recognise the body
+/// from its first bytes and a claimed CRC when only that object changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationFingerprint {
     fields: BTreeMap<String, String>,
     version: i32,
     body_len: usize,
-    body_crc32: u32,
+    whole_crc: u32,
+    stable_crc: u32,
+    split: Option<MappingSplit>,
+}
+
+/// A body cut around its `mappingDataVersion` object: the bytes before it,
+/// and the CRC and length of those after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct MappingSplit {
+    head: Box<[u8]>,
+    head_crc: u32,
+    tail_len: usize,
+    tail_crc: u32,
 }
 
 /// The header field with the sender's CRC of the whole body.
 const CLAIMED_CRC_FIELD: &str = "bodyCrc32";
 
+/// Java sends `UtilAll.crc32`: java.util.zip.CRC32 masked to a non-negative int.
+const JAVA_CRC_MASK: u32 = 0x7FFF_FFFF;
+
 impl RegistrationFingerprint {
-    /// `body_crc32` is the CRC-32 of `body_len` bytes of body, computed once
-    /// by the caller (it also checks the header's `bodyCrc32` with it).
+    /// `crc` is [`RegisterBodyCrc::of`] `body`, computed once by the caller
+    /// (it also checks the header's `bodyCrc32` with it).
     pub fn new(
         fields: &BTreeMap<String, String>,
         version: i32,
-        body_len: usize,
-        body_crc32: u32,
+        body: &[u8],
+        crc: RegisterBodyCrc,
     ) -> Self {
         let mut fields = fields.clone();
         fields.remove(CLAIMED_CRC_FIELD);
+        let split = crc.mapping.map(|m| MappingSplit {
+            head: body[..m.start].into(),
+            head_crc: crc32fast::hash(&body[..m.start]),
+            tail_len: body.len() - m.end,
+            tail_crc: m.tail_crc,
+        });
         RegistrationFingerprint {
             fields,
             version,
-            body_len,
-            body_crc32,
+            body_len: body.len(),
+            whole_crc: crc.whole,
+            stable_crc: crc.stable,
+            split,
         }
+    }
+
+    /// Whether a request has the same header fields (but `bodyCrc32`),
+    /// version and body length, compared without copying them.
+    pub fn same_request(
+        &self,
+        fields: &BTreeMap<String, String>,
+        version: i32,
+        body_len: usize,
+    ) -> bool {
+        let theirs = fields.iter().filter(|(k, _)| *k != CLAIMED_CRC_FIELD);
+        self.version == version
+            && self.body_len == body_len
+            && self.fields.len() == theirs.clone().count()
+            && self.fields.iter().eq(theirs)
+    }
+
+    /// Whether a body of the same length is this one, as far as its
+    /// sender's `bodyCrc32` (`claimed`, never 0) and its first bytes
+    /// (`prefix`) tell, without reading the rest: the claimed CRC is the
+    /// one already checked, or the first bytes are the same up to a
+    /// `mappingDataVersion` object and the claimed CRC is what the body has
+    /// with that object in place. The rest then is as before, unless the
+    /// sender's CRC is wrong, which TCP's own checksums leave to a broker
+    /// that lies; and a topic change would show in the data version, which
+    /// is in those first bytes.
+    pub fn same_body_claimed(&self, claimed: u32, prefix: &[u8]) -> bool {
+        if claimed == self.whole_crc & JAVA_CRC_MASK {
+            return true;
+        }
+        let Some(split) = &self.split else {
+            return false;
+        };
+        let Some(rest) = prefix.strip_prefix(&*split.head) else {
+            return false;
+        };
+        let Some(object_len) = mapping_version_len(rest) else {
+            return false;
+        };
+        if split.head.len() + object_len + split.tail_len != self.body_len {
+            return false;
+        }
+        let mut crc = Hasher::new_with_initial_len(split.head_crc, split.head.len() as u64);
+        crc.update(&rest[..object_len]);
+        crc.combine(&Hasher::new_with_initial_len(
+            split.tail_crc,
+            split.tail_len as u64,
+        ));
+        crc.finalize() & JAVA_CRC_MASK == claimed
+    }
+
+    /// Whether a body of the same length is this one, by its CRC computed
+    /// in full (for a sender that claims none).
+    pub fn same_body(&self, crc: RegisterBodyCrc) -> bool {
+        self.stable_crc == crc.stable
     }
 }
 
@@ -48,11 +129,21 @@ impl RegistrationFingerprint {
 pub struct RegisterBodyCrc {
     pub whole: u32,
     pub stable: u32,
+    mapping: Option<MappingSpan>,
 }
 
-/// Where to look for the object: fastjson writes keys in alphabetical order,
-/// so it follows `filterServerList` and `dataVersion` at the very start.
-const MAPPING_VERSION_WINDOW: usize = 4096;
+/// Where the object sits, and the CRC of what follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MappingSpan {
+    start: usize,
+    end: usize,
+    tail_crc: u32,
+}
+
+/// How many of a body's first bytes hold the object if it has one:
+/// fastjson writes keys in alphabetical order, so it follows
+/// `filterServerList` and `dataVersion` at the very start.
+pub const MAPPING_VERSION_WINDOW: usize = 4096;
 const MAPPING_VERSION_KEY: &[u8] = br#""mappingDataVersion":{"#;
 
 impl RegisterBodyCrc {
@@ -63,13 +154,14 @@ impl RegisterBodyCrc {
             return RegisterBodyCrc {
                 whole: crc,
                 stable: crc,
+                mapping: None,
             };
         };
-        let mut stable = crc32fast::Hasher::new();
+        let mut stable = Hasher::new();
         stable.update(&body[..start]);
-        let mut skipped = crc32fast::Hasher::new();
+        let mut skipped = Hasher::new();
         skipped.update(&body[start..end]);
-        let mut rest = crc32fast::Hasher::new();
+        let mut rest = Hasher::new();
         rest.update(&body[end..]);
         let mut whole = stable.clone();
         whole.combine(&skipped);
@@ -78,21 +170,35 @@ impl RegisterBodyCrc {
         RegisterBodyCrc {
             whole: whole.finalize(),
             stable: stable.finalize(),
+            mapping: Some(MappingSpan {
+                start,
+                end,
+                tail_crc: rest.finalize(),
+            }),
         }
     }
 }
 
 /// The byte range of `"mappingDataVersion":{...}` near the start of a JSON
-/// body. A DataVersion holds only numbers, so its object ends at the first
-/// `}`; a key cannot occur inside a JSON string (its quotes would be escaped).
+/// body.
 fn mapping_version_span(body: &[u8]) -> Option<(usize, usize)> {
     let window = &body[..body.len().min(MAPPING_VERSION_WINDOW)];
     let start = window
         .windows(MAPPING_VERSION_KEY.len())
         .position(|w| w == MAPPING_VERSION_KEY)?;
-    let open = start + MAPPING_VERSION_KEY.len();
-    let close = open + body[open..].iter().position(|&b| b == b'}')?;
-    Some((start, close + 1))
+    Some((start, start + mapping_version_len(&body[start..])?))
+}
+
+/// The length of the `"mappingDataVersion":{...}` that `bytes` starts
+/// with. A DataVersion holds only numbers, so its object ends at the first
+/// `}`; a key cannot occur inside a JSON string (its quotes would be escaped).
+fn mapping_version_len(bytes: &[u8]) -> Option<usize> {
+    let open = MAPPING_VERSION_KEY.len();
+    if !bytes.starts_with(MAPPING_VERSION_KEY) {
+        return None;
+    }
+    let close = open + bytes[open..].iter().position(|&b| b == b'}')?;
+    Some(close + 1)
 }
 
 #[cfg(test)]
@@ -136,18 +242,67 @@ mod tests {
             .collect()
     }
 
+    fn claim(body: &[u8]) -> u32 {
+        crc32fast::hash(body) & JAVA_CRC_MASK
+    }
+
+    fn print(fields: &BTreeMap<String, String>, body: &str) -> RegistrationFingerprint {
+        RegistrationFingerprint::new(
+            fields,
+            479,
+            body.as_bytes(),
+            RegisterBodyCrc::of(body.as_bytes()),
+        )
+    }
+
     #[test]
-    fn any_field_version_or_body_difference_tells_them_apart() {
+    fn any_field_version_or_length_difference_is_another_request() {
         let f = fields(&[("brokerName", "a"), ("brokerId", "0")]);
-        let base = RegistrationFingerprint::new(&f, 479, 10, 7);
-        assert_eq!(base, RegistrationFingerprint::new(&f, 479, 10, 7));
+        let base = print(&f, BODY);
+        assert!(base.same_request(&f, 479, BODY.len()));
         let other = fields(&[("brokerName", "a"), ("brokerId", "1")]);
-        assert_ne!(base, RegistrationFingerprint::new(&other, 479, 10, 7));
-        assert_ne!(base, RegistrationFingerprint::new(&f, 401, 10, 7));
-        assert_ne!(base, RegistrationFingerprint::new(&f, 479, 11, 7));
-        assert_ne!(base, RegistrationFingerprint::new(&f, 479, 10, 8));
+        assert!(!base.same_request(&other, 479, BODY.len()));
+        let more = fields(&[("brokerName", "a"), ("brokerId", "0"), ("x", "")]);
+        assert!(!base.same_request(&more, 479, BODY.len()));
+        assert!(!base.same_request(&f, 401, BODY.len()));
+        assert!(!base.same_request(&f, 479, BODY.len() + 1));
         let mut claimed = f.clone();
         claimed.insert("bodyCrc32".into(), "123".into());
-        assert_eq!(base, RegistrationFingerprint::new(&claimed, 479, 10, 7));
+        assert!(base.same_request(&claimed, 479, BODY.len()));
+    }
+
+    #[test]
+    fn a_claimed_crc_recognises_the_body_from_its_first_bytes() {
+        let fp = print(&fields(&[]), BODY);
+        // The same body, byte for byte: the claim alone tells.
+        assert!(fp.same_body_claimed(claim(BODY.as_bytes()), b""));
+        // Only the mapping version's stamp moved: the claim is what the
+        // body has with the new stamp in place.
+        let later = BODY.replace("1795622018033", "1795622028033");
+        let later_prefix = &later.as_bytes()[..BODY.len().min(200)];
+        assert!(fp.same_body_claimed(claim(later.as_bytes()), later_prefix));
+        // A claim that does not fit those first bytes is another body.
+        assert!(!fp.same_body_claimed(claim(later.as_bytes()), BODY.as_bytes()));
+        assert!(!fp.same_body_claimed(claim(later.as_bytes()) ^ 1, later_prefix));
+        // The data version moved: the first bytes differ.
+        let changed = later.replace(r#""counter":1"#, r#""counter":2"#);
+        assert!(!fp.same_body_claimed(claim(changed.as_bytes()), changed.as_bytes()));
+        // Something after the object changed: the claim does not fit.
+        let tail = later.replace(r#""topicConfigTable":{}"#, r#""topicConfigTable":[]"#);
+        assert!(!fp.same_body_claimed(claim(tail.as_bytes()), tail.as_bytes()));
+        // The object cut off by the end of the first bytes: not recognised.
+        let cut = later.find("1795622028033").unwrap();
+        assert!(!fp.same_body_claimed(claim(later.as_bytes()), &later.as_bytes()[..cut]));
+    }
+
+    #[test]
+    fn without_the_object_only_the_same_claim_recognises_the_body() {
+        let body = r#"{"filterServerList":[],"topicConfigSerializeWrapper":{"dataVersion":{"counter":1}}}"#;
+        let fp = print(&fields(&[]), body);
+        assert!(fp.same_body_claimed(claim(body.as_bytes()), b""));
+        let other = body.replace('1', "2");
+        assert!(!fp.same_body_claimed(claim(other.as_bytes()), other.as_bytes()));
+        assert!(fp.same_body(RegisterBodyCrc::of(body.as_bytes())));
+        assert!(!fp.same_body(RegisterBodyCrc::of(other.as_bytes())));
     }
 }

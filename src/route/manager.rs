@@ -84,7 +84,7 @@ pub struct BrokerRegistration {
     pub fingerprint: Option<RegistrationFingerprint>,
 }
 
-/// Who is registering, and the fingerprint of what it sent.
+/// Who is registering.
 #[derive(Debug)]
 pub struct RegistrationId<'a> {
     pub cluster_name: &'a str,
@@ -92,7 +92,6 @@ pub struct RegistrationId<'a> {
     pub broker_name: &'a str,
     pub broker_id: i64,
     pub conn: ConnId,
-    pub fingerprint: &'a RegistrationFingerprint,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -220,15 +219,16 @@ impl RouteInfoManager {
         result
     }
 
-    /// REGISTER_BROKER repeating, byte for byte, the registration that last
-    /// set this broker's entry, over the same connection, with no change to
-    /// the tables or options since: the full path would change nothing, so
-    /// only liveness is refreshed (under the read lock) and the answer's
-    /// master addresses are read. `None` when that does not hold; the caller
-    /// then registers in full.
+    /// REGISTER_BROKER repeating the registration that last set this
+    /// broker's entry (`same` tells, from that one's fingerprint), over the
+    /// same connection, with no change to the tables or options since: the
+    /// full path would change nothing, so only liveness is refreshed (under
+    /// the read lock) and the answer's master addresses are read. `None`
+    /// when that does not hold; the caller then registers in full.
     pub fn refresh_unchanged(
         &self,
         id: &RegistrationId<'_>,
+        same: impl FnOnce(&RegistrationFingerprint) -> bool,
         opts: RouteOptions,
         now_ms: i64,
     ) -> Option<RegisterResult> {
@@ -237,14 +237,14 @@ impl RouteInfoManager {
             .broker_live
             .get(&BrokerAddrInfo::new(id.cluster_name, id.broker_addr))?;
         let (fingerprint, generation, options) = live.unchanged.as_ref()?;
-        let same = fingerprint == id.fingerprint
-            && *generation == self.generation()
+        let same = *generation == self.generation()
             && *options == opts
             && live.conn == Some(id.conn)
             && t.broker_addr
                 .get(id.broker_name)
                 .and_then(|b| b.broker_addrs.get(&id.broker_id))
-                .is_some_and(|addr| addr == id.broker_addr);
+                .is_some_and(|addr| addr == id.broker_addr)
+            && same(fingerprint);
         if !same {
             return None;
         }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::route::fingerprint::RegisterBodyCrc;
 use crate::route::model::TopicConfig;
 
 const CLUSTER: &str = "DefaultCluster";
@@ -579,11 +580,12 @@ fn fingerprinted(
     name: &str,
     id: i64,
     addr: &str,
-    body_crc32: u32,
+    body: &str,
 ) -> (BrokerRegistration, RegistrationFingerprint) {
     let mut fields = BTreeMap::new();
     fields.insert("brokerName".to_string(), name.to_string());
-    let fingerprint = RegistrationFingerprint::new(&fields, 479, 100, body_crc32);
+    let crc = RegisterBodyCrc::of(body.as_bytes());
+    let fingerprint = RegistrationFingerprint::new(&fields, 479, body.as_bytes(), crc);
     let mut r = reg(name, id, addr, 1, topics(&["T1", "T2"], 6));
     r.fingerprint = Some(fingerprint.clone());
     (r, fingerprint)
@@ -603,22 +605,21 @@ fn unchanged(
         broker_name: name,
         broker_id: id,
         conn: id as u64 + 100,
-        fingerprint,
     };
-    m.refresh_unchanged(&key, opts(), now_ms)
+    m.refresh_unchanged(&key, |stored| stored == fingerprint, opts(), now_ms)
 }
 
 #[test]
 fn a_repeated_registration_only_refreshes_liveness() {
     let m = RouteInfoManager::new();
-    let (first, fp) = fingerprinted("broker-a", 0, "10.0.0.1:10911", 7);
+    let (first, fp) = fingerprinted("broker-a", 0, "10.0.0.1:10911", "seven");
     m.register_broker(first, opts(), 0).unwrap();
     let refreshed = unchanged(&m, "broker-a", 0, "10.0.0.1:10911", &fp, 100_000);
     assert_eq!(refreshed, Some(RegisterResult::default()));
     // Liveness moved to 100 s: alive at 200 s with the 120 s default timeout.
     assert!(m.scan_not_active(200_000, opts()).0.is_empty());
 
-    let (_, other_body) = fingerprinted("broker-a", 0, "10.0.0.1:10911", 8);
+    let (_, other_body) = fingerprinted("broker-a", 0, "10.0.0.1:10911", "eight");
     assert!(unchanged(&m, "broker-a", 0, "10.0.0.1:10911", &other_body, 1).is_none());
     assert!(unchanged(&m, "broker-a", 0, "10.0.0.9:10911", &fp, 1).is_none());
     let other_conn = RegistrationId {
@@ -627,9 +628,10 @@ fn a_repeated_registration_only_refreshes_liveness() {
         broker_name: "broker-a",
         broker_id: 0,
         conn: 999,
-        fingerprint: &fp,
     };
-    assert!(m.refresh_unchanged(&other_conn, opts(), 1).is_none());
+    assert!(m
+        .refresh_unchanged(&other_conn, |stored| *stored == fp, opts(), 1)
+        .is_none());
     let acting = RouteOptions {
         support_acting_master: true,
         ..opts()
@@ -638,18 +640,24 @@ fn a_repeated_registration_only_refreshes_liveness() {
         conn: 100,
         ..other_conn
     };
-    assert!(m.refresh_unchanged(&same, acting, 1).is_none());
+    assert!(m
+        .refresh_unchanged(&same, |stored| *stored == fp, acting, 1)
+        .is_none());
+    assert!(m.refresh_unchanged(&same, |_| false, opts(), 1).is_none());
+    assert!(m
+        .refresh_unchanged(&same, |stored| *stored == fp, opts(), 1)
+        .is_some());
 }
 
 #[test]
 fn any_table_change_sends_the_next_registration_down_the_full_path() {
     let m = RouteInfoManager::new();
-    let (first, fp) = fingerprinted("broker-a", 0, "10.0.0.1:10911", 7);
+    let (first, fp) = fingerprinted("broker-a", 0, "10.0.0.1:10911", "seven");
     m.register_broker(first, opts(), 0).unwrap();
     m.delete_topic("T1", None);
     // The full path would put T1 back; the fast path must not hide that.
     assert!(unchanged(&m, "broker-a", 0, "10.0.0.1:10911", &fp, 1).is_none());
-    let (again, _) = fingerprinted("broker-a", 0, "10.0.0.1:10911", 7);
+    let (again, _) = fingerprinted("broker-a", 0, "10.0.0.1:10911", "seven");
     let r = m.register_broker(again, opts(), 2).unwrap();
     assert_eq!(r.changed_topics, vec!["T1".to_string()]);
     assert!(unchanged(&m, "broker-a", 0, "10.0.0.1:10911", &fp, 3).is_some());
@@ -664,7 +672,7 @@ fn a_repeated_slave_registration_is_answered_with_its_master() {
         0,
     )
     .unwrap();
-    let (slave, fp) = fingerprinted("broker-a", 1, "10.0.0.2:10911", 7);
+    let (slave, fp) = fingerprinted("broker-a", 1, "10.0.0.2:10911", "seven");
     m.register_broker(slave, opts(), 0).unwrap();
     let r = unchanged(&m, "broker-a", 1, "10.0.0.2:10911", &fp, 1).unwrap();
     assert_eq!(r.master_addr.as_deref(), Some("10.0.0.1:10911"));
