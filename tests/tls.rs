@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use common::{request, route_request, Server};
+use common::{register_body, register_request, request, route_request, Server};
 use namesrv::remoting::codec::{encode_frame, RemotingCodec};
 use namesrv::remoting::{RemotingCommand, RequestCode, ResponseCode};
 use rcgen::{
@@ -162,6 +162,50 @@ fn permissive_serves_tls_and_plaintext_on_one_port() {
         resp.ext_fields.get("value").map(String::as_str),
         Some("over-tls")
     );
+}
+
+#[test]
+fn large_registrations_over_tls_stay_in_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = self_signed(dir.path(), "server");
+    let server = start(dir, &pem, "enforcing", &[]);
+    let tcp = TcpStream::connect(server.addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(client_config(&pem.der, None), name).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    // Large enough to come head first: the first is read whole, the
+    // repeat's rest is dropped unread (through TLS, by reading it).
+    let names: Vec<String> = (0..2000).map(|i| format!("Topic{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let body = register_body(1, &names);
+    let crc = crc32fast::hash(&body) & 0x7FFF_FFFF;
+    let mut reg = register_request("broker-a", 0, "127.0.0.1:10911", body);
+    reg.ext_fields.insert("bodyCrc32".into(), crc.to_string());
+    let mut lookup = route_request("Topic1999");
+    lookup.opaque = 3;
+    for (opaque, frame) in [(1, &reg), (2, &reg), (3, &lookup)] {
+        let mut frame = frame.clone();
+        frame.opaque = opaque;
+        tls.write_all(&encode_frame(&frame)).unwrap();
+    }
+    tls.flush().unwrap();
+    // One reader for the three answers: they may arrive in one read.
+    let mut codec = RemotingCodec::new(1 << 20);
+    let mut buf = BytesMut::new();
+    let mut answers = Vec::new();
+    while answers.len() < 3 {
+        match codec.decode(&mut buf).unwrap() {
+            Some(a) => answers.push((a.opaque, a.code)),
+            None => {
+                let mut chunk = [0u8; 4096];
+                let n = tls.read(&mut chunk).unwrap();
+                assert!(n > 0, "closed after {answers:?}");
+                buf.extend_from_slice(&chunk[..n]);
+            }
+        }
+    }
+    assert_eq!(answers, vec![(1, 0), (2, 0), (3, 0)]);
 }
 
 #[test]
