@@ -53,11 +53,7 @@ work=$(mktemp -d)
 res="$work/results" # one file per server and measurement, JSON lines
 mkdir -p "$res"
 pids=()
-cleanup() {
-  stop_pids
-  if [ -n "${COMPARE_KEEP_WORK:-}" ]; then echo "kept $work (servers' logs, results)" >&2
-  else rm -rf "$work" 2>/dev/null || true; fi
-}
+cleanup() { end_work "${COMPARE_KEEP_WORK:-}" "servers' logs, results"; }
 trap cleanup EXIT
 
 OURS=$(free_port); RUST=$(free_port); JAVA=$(free_port); ECHO=$(free_port); BROKER=$(free_port)

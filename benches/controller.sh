@@ -49,11 +49,7 @@ OURS_BIN="$CARGO_TARGET_DIR/release/namesrv"
 
 work=$(mktemp -d)
 pids=()
-cleanup() {
-  stop_pids
-  if [ -n "${CONTROLLER_BENCH_KEEP_WORK:-}" ]; then echo "kept $work (every process's logs)" >&2
-  else rm -rf "$work" 2>/dev/null || true; fi
-}
+cleanup() { end_work "${CONTROLLER_BENCH_KEEP_WORK:-}" "every process's logs"; }
 trap cleanup EXIT
 
 # The probe: a small remoting client (JSON headers) for the waits and the timings.

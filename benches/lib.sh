@@ -41,3 +41,11 @@ stop_pids() {
   { for p in "${pids[@]}"; do wait "$p" || true; done; } 2>/dev/null # no "Killed" job notices
   pids=()
 }
+
+# end_work KEEP WHAT: the EXIT trap's work: stop_pids, then remove $work, or
+# keep it if KEEP is not empty and say so (WHAT: what it holds).
+end_work() {
+  stop_pids
+  if [ -n "$1" ]; then echo "kept $work ($2)" >&2
+  else rm -rf "$work" 2>/dev/null || true; fi
+}
