@@ -9,6 +9,7 @@
 # Usage: bash benches/admin.sh [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 RUNS="${1:-10}"
 JAVA_PEERS=$(bash scripts/java-peers.sh)
 MQADMIN="$JAVA_PEERS/5.3.3/bin/mqadmin"
@@ -16,11 +17,11 @@ cargo build --release --bin namesrv --bin namesrv-admin --bin namesrv-bench >/de
 
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 printf 'listenPort=%s\nhttpListenPort=0\nbindAddress=127.0.0.1\nkvConfigPath=%s/kv.json\nconfigStorePath=%s/ns.properties.store\n' \
   "$port" "$work" "$work" >"$work/ns.properties"
 target/release/namesrv -c "$work/ns.properties" >"$work/ns.log" 2>&1 &
-for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+port_up "$port" "" 100 0.1 || true
 NS="127.0.0.1:$port"
 target/release/namesrv-bench setup --addr "$NS" --brokers 1 --topics-per-broker 100 >"$work/setup.log" 2>&1 &
 sleep 1

@@ -34,6 +34,7 @@
 # (COMPARE_KEEP_WORK=1 keeps the work directory: the servers' logs, the raw results.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 
 CONNS="${1:-64}"; PIPE="${2:-8}"; SECS="${3:-10}"; ROUNDS="${4:-3}"
 TOPICS="TBW102,SELF_TEST_TOPIC,BenchmarkTest,OFFSET_MOVED_EVENT"
@@ -52,22 +53,9 @@ work=$(mktemp -d)
 res="$work/results" # one file per server and measurement, JSON lines
 mkdir -p "$res"
 pids=()
-cleanup() {
-  local p alive
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for _ in $(seq 1 40); do # the JVM may take a moment to stop
-    alive=0
-    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
-    sleep 0.25
-  done
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  if [ -n "${COMPARE_KEEP_WORK:-}" ]; then echo "kept $work (servers' logs, results)" >&2
-  else rm -rf "$work" 2>/dev/null || true; fi
-}
+cleanup() { end_work "${COMPARE_KEEP_WORK:-}" "servers' logs, results"; }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 OURS=$(free_port); RUST=$(free_port); JAVA=$(free_port); ECHO=$(free_port); BROKER=$(free_port)
 
 # start_ours/start_rust/start_java PORT TAG: a NameServer with its files under
@@ -92,11 +80,7 @@ start_java() { # the launcher execs java: $! is the JVM
 }
 # wait_port PORT PID TAG: until PORT accepts connections; fails if PID dies or after 60 s.
 wait_port() {
-  for _ in $(seq 1 120); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || break
-    sleep 0.5
-  done
+  port_up "$1" "$2" 120 0.5 && return 0
   echo "$3 does not accept connections on 127.0.0.1:$1; its output:" >&2
   tail -20 "$work/$3.log" >&2
   exit 1
@@ -150,13 +134,6 @@ BODY=$(route_size "$OURS")
 ECHO_PID=$!; pids+=("$ECHO_PID")
 wait_port "$ECHO" "$ECHO_PID" echo
 
-# cpu_ticks PID: utime+stime of the process (all its threads), in clock ticks.
-cpu_ticks() {
-  local stat fields
-  stat=$(<"/proc/$1/stat")
-  read -ra fields <<<"${stat##*")"}" # after "(comm)": fields[0] is field 3 (state)
-  echo $((fields[11] + fields[12]))   # fields 14 and 15
-}
 # measure PID CMD...: runs CMD (a namesrv-bench mode printing one JSON line)
 # and prints that line with "cpu_ticks": the CPU time PID spent meanwhile.
 measure() {

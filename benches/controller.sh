@@ -34,6 +34,7 @@
 # (CONTROLLER_BENCH_KEEP_WORK=1 keeps the work directory: every process's logs.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 
 NS_HEAP="${JAVA_NS_HEAP:--Xms128m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}"
 BROKER_HEAP="${JAVA_BROKER_HEAP:--Xms256m -Xmx256m -XX:MaxDirectMemorySize=256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}"
@@ -48,24 +49,7 @@ OURS_BIN="$CARGO_TARGET_DIR/release/namesrv"
 
 work=$(mktemp -d)
 pids=()
-cleanup_pids() {
-  local p alive
-  for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
-  for _ in $(seq 1 40); do # the JVMs may take a moment to stop
-    alive=0
-    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
-    sleep 0.25
-  done
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  { for p in "${pids[@]}"; do wait "$p" || true; done; } 2>/dev/null # no "Killed" job notices
-  pids=()
-}
-cleanup() {
-  cleanup_pids
-  if [ -n "${CONTROLLER_BENCH_KEEP_WORK:-}" ]; then echo "kept $work (every process's logs)" >&2
-  else rm -rf "$work" 2>/dev/null || true; fi
-}
+cleanup() { end_work "${CONTROLLER_BENCH_KEEP_WORK:-}" "every process's logs"; }
 trap cleanup EXIT
 
 # The probe: a small remoting client (JSON headers) for the waits and the timings.
@@ -211,11 +195,7 @@ probe() { python3 "$work/probe.py" "$@"; }
 
 # wait_port PORT PID LOG: until PORT accepts connections; fails if PID dies or after 90 s.
 wait_port() {
-  for _ in $(seq 1 180); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || break
-    sleep 0.5
-  done
+  port_up "$1" "$2" 180 0.5 && return 0
   echo "nothing accepts connections on 127.0.0.1:$1; the end of $3:" >&2
   tail -20 "$3" >&2
   exit 1
@@ -321,7 +301,7 @@ run_side() {
   ctl=$(probe ctl-fail "$old_pid" "$ctl_csv" "$leader" 60)
   echo "$side: controller leader kill -> new leader (1005, serves 1012): $ctl s" >&2
   echo "$t_kill $t_stop $ctl" >"$work/$side.result"
-  cleanup_pids
+  stop_pids
 }
 
 run_side ours

@@ -13,6 +13,7 @@
 # Usage: bash benches/metrics.sh [connections] [pipeline] [seconds] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 
 CONNS="${1:-64}"; PIPE="${2:-8}"; SECS="${3:-10}"; ROUNDS="${4:-3}"
 SCRAPERS=1000
@@ -30,18 +31,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu_ticks() {
-  local stat fields
-  stat=$(<"/proc/$1/stat")
-  read -ra fields <<<"${stat##*")"}"
-  echo $((fields[11] + fields[12]))
-}
 wait_port() {
-  for _ in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
+  port_up "$1" "" 100 0.1 && return 0
   echo "nothing listens on 127.0.0.1:$1" >&2; exit 1
 }
 # start TAG PORT HTTP_PORT: one of our servers; sets STARTED_PID.

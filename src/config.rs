@@ -1,9 +1,12 @@
 //! The effective configuration: the Java NameServer's `NamesrvConfig` and
 //! `NettyServerConfig` properties, by their Java names, with Java defaults.
 
+pub(crate) mod fields;
+
 use std::path::{Path, PathBuf};
 
 use crate::properties;
+use fields::{as_written, config_struct, home_path, PropValue};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -24,52 +27,6 @@ pub enum ConfigError {
         expected: &'static str,
     },
 }
-
-/// A property value type: parsed from and printed to Java's text form.
-trait PropValue: Sized {
-    const EXPECTED: &'static str;
-    fn parse_prop(text: &str) -> Option<Self>;
-    fn print_prop(&self) -> String;
-}
-
-impl PropValue for String {
-    const EXPECTED: &'static str = "string";
-    fn parse_prop(text: &str) -> Option<Self> {
-        Some(text.to_string())
-    }
-    fn print_prop(&self) -> String {
-        self.clone()
-    }
-}
-
-impl PropValue for bool {
-    const EXPECTED: &'static str = "boolean (true or false)";
-    fn parse_prop(text: &str) -> Option<Self> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => None,
-        }
-    }
-    fn print_prop(&self) -> String {
-        self.to_string()
-    }
-}
-
-macro_rules! int_prop {
-    ($($t:ty),*) => {$(
-        impl PropValue for $t {
-            const EXPECTED: &'static str = concat!("integer (", stringify!($t), ")");
-            fn parse_prop(text: &str) -> Option<Self> {
-                text.trim().parse().ok()
-            }
-            fn print_prop(&self) -> String {
-                self.to_string()
-            }
-        }
-    )*};
-}
-int_prop!(i32, i64);
 
 /// `tls.server.mode`: what the server does with TLS and plaintext connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,13 +49,13 @@ impl PropValue for TlsMode {
             _ => None,
         }
     }
-    fn print_prop(&self) -> String {
-        match self {
+    fn print_prop(&self) -> Option<String> {
+        let name = match self {
             TlsMode::Disabled => "disabled",
             TlsMode::Permissive => "permissive",
             TlsMode::Enforcing => "enforcing",
-        }
-        .into()
+        };
+        Some(name.into())
     }
 }
 
@@ -121,70 +78,19 @@ impl PropValue for ClientAuth {
             _ => None,
         }
     }
-    fn print_prop(&self) -> String {
-        match self {
+    fn print_prop(&self) -> Option<String> {
+        let name = match self {
             ClientAuth::None => "none",
             ClientAuth::Optional => "optional",
             ClientAuth::Require => "require",
-        }
-        .into()
+        };
+        Some(name.into())
     }
-}
-
-/// Declares a config struct whose fields are set and read by their Java
-/// property names; each field is declared once with its default.
-macro_rules! config_struct {
-    ($(#[$meta:meta])* $name:ident { $( $(#[$fmeta:meta])* $field:ident : $ty:ty = $key:literal => $default:expr ),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq)]
-        pub struct $name { $( $(#[$fmeta])* pub $field: $ty, )+ }
-
-        impl Default for $name {
-            fn default() -> Self {
-                $name { $( $field: $default, )+ }
-            }
-        }
-
-        impl $name {
-            pub const KEYS: &'static [&'static str] = &[$($key),+];
-
-            /// Sets the property named `key`; `Ok(false)` if no such property.
-            pub fn set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
-                match key {
-                    $( $key => {
-                        self.$field = <$ty as PropValue>::parse_prop(value).ok_or_else(|| ConfigError::BadValue {
-                            key: key.to_string(),
-                            value: value.to_string(),
-                            expected: <$ty as PropValue>::EXPECTED,
-                        })?;
-                        Ok(true)
-                    } )+
-                    _ => Ok(false),
-                }
-            }
-
-            pub fn get(&self, key: &str) -> Option<String> {
-                match key {
-                    $( $key => Some(self.$field.print_prop()), )+
-                    _ => None,
-                }
-            }
-
-            pub fn entries(&self) -> Vec<(&'static str, String)> {
-                vec![$( ($key, self.$field.print_prop()), )+]
-            }
-        }
-    };
-}
-
-fn home_path(rest: &str) -> String {
-    let home = std::env::var("HOME").unwrap_or_else(|_| ".".into());
-    Path::new(&home).join(rest).display().to_string()
 }
 
 config_struct! {
     /// Java `NamesrvConfig`.
-    NamesrvConfig {
+    NamesrvConfig(ConfigError, as_written) {
         /// RocketMQ installation directory (informational here).
         rocketmq_home: String = "rocketmqHome" => std::env::var("ROCKETMQ_HOME").unwrap_or_default(),
         /// Where the KV table is persisted.
@@ -234,7 +140,7 @@ config_struct! {
 
 config_struct! {
     /// Java `NettyServerConfig`, plus namesrv's own keys at the end.
-    ServerConfig {
+    ServerConfig(ConfigError, as_written) {
         /// Address to listen on.
         bind_address: String = "bindAddress" => "0.0.0.0".into(),
         /// Port to listen on (0 picks a free one).
@@ -285,7 +191,7 @@ config_struct! {
     /// Java `TlsSystemConfig` (server side). Java reads these from JVM system
     /// properties and `tls.config.file`; here they may also be in the config
     /// file or given with -D. Paths are empty when unset.
-    TlsConfig {
+    TlsConfig(ConfigError, as_written) {
         tls_mode: TlsMode = "tls.server.mode" => TlsMode::Permissive,
         /// Properties file whose tls.* keys (all but the mode) override these.
         tls_config_file: String = "tls.config.file" => "/etc/rocketmq/tls.properties".into(),

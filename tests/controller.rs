@@ -254,6 +254,32 @@ fn replica_info(port: u16, name: &str) -> RemotingCommand {
     call(port, request(1004, &[("brokerName", name)]))
 }
 
+/// After a failover or restart, the leader on `port` shows broker-a as it was
+/// `before` (its 1004) and still hands out id 3 next: the raft state survived.
+fn assert_group_kept(port: u16, before: &RemotingCommand) {
+    let after = replica_info(port, "broker-a");
+    assert_eq!(after.code, 0);
+    assert_eq!(after.ext_fields, before.ext_fields);
+    assert_eq!(body(&after), body(before));
+    let next = call(
+        port,
+        request(1012, &[("clusterName", "c"), ("brokerName", "broker-a")]),
+    );
+    assert_eq!(ext(&next, "nextBrokerId"), Some("3"));
+}
+
+/// The binary run to its end with `args`.
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(common::binary()).args(args).output().unwrap()
+}
+
+/// What the binary prints with `args` (which end in `-p`), having succeeded.
+fn printed(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn a_one_node_controller_serves_beside_the_name_server() {
     let port = free_port();
@@ -359,11 +385,8 @@ fn start_up_fails_without_peers_or_self_id_and_p_prints_controller_keys() {
         "listenPort=0\nenableControllerInNamesrv=true\ncontrollerDLegerPeers=n0-127.0.0.1:1\n",
     )
     .unwrap();
-    let out = Command::new(common::binary())
-        .arg("-c")
-        .arg(&conf)
-        .output()
-        .unwrap();
+    let conf_arg = conf.to_str().unwrap();
+    let out = run(&["-c", conf_arg]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("controllerDLegerSelfId"), "{err}");
@@ -373,14 +396,7 @@ fn start_up_fails_without_peers_or_self_id_and_p_prints_controller_keys() {
         "enableControllerInNamesrv=true\ncontrollerDLegerPeers=n0-127.0.0.1:1\ncontrollerDLegerSelfId=n0\n",
     )
     .unwrap();
-    let out = Command::new(common::binary())
-        .arg("-c")
-        .arg(&conf)
-        .arg("-p")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = printed(&["-c", conf_arg, "-p"]);
     assert!(text.contains("listenPort=9876"), "{text}");
     assert!(
         text.contains("controllerDLegerPeers=n0-127.0.0.1:1"),
@@ -388,15 +404,7 @@ fn start_up_fails_without_peers_or_self_id_and_p_prints_controller_keys() {
     );
     assert!(text.contains("electMasterMaxRetryCount=3"), "{text}");
 
-    let out = Command::new(common::binary())
-        .arg("--controller")
-        .arg("-c")
-        .arg(&conf)
-        .arg("-p")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = printed(&["--controller", "-c", conf_arg, "-p"]);
     assert!(text.contains("controllerDLegerSelfId=n0"), "{text}");
     assert!(!text.contains("listenPort"), "{text}");
 }
@@ -470,15 +478,7 @@ fn a_three_node_cluster_elects_masters_fails_over_and_recovers() {
         killed_at.elapsed()
     );
     let lp = ports[leader];
-    let after = replica_info(lp, "broker-a");
-    assert_eq!(after.code, 0);
-    assert_eq!(after.ext_fields, before.ext_fields);
-    assert_eq!(body(&after), body(&before));
-    let next = call(
-        lp,
-        request(1012, &[("clusterName", "c"), ("brokerName", "broker-a")]),
-    );
-    assert_eq!(ext(&next, "nextBrokerId"), Some("3"));
+    assert_group_kept(lp, &before);
     let dead = (0..3).find(|i| cluster.nodes[*i].is_none()).unwrap();
     cluster.restart(dead);
 
@@ -519,14 +519,7 @@ fn a_three_node_cluster_elects_masters_fails_over_and_recovers() {
     }
     let leader = cluster.await_leader();
     let lp = ports[leader];
-    let after = replica_info(lp, "broker-a");
-    assert_eq!(after.ext_fields, before.ext_fields);
-    assert_eq!(body(&after), body(&before));
-    let next = call(
-        lp,
-        request(1012, &[("clusterName", "c"), ("brokerName", "broker-a")]),
-    );
-    assert_eq!(ext(&next, "nextBrokerId"), Some("3"));
+    assert_group_kept(lp, &before);
 }
 
 #[test]

@@ -9,70 +9,12 @@
 //! naming the key (Java silently keeps the default).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::error::ControllerError;
 use super::peers::Peers;
+use crate::config::fields::{config_struct, home_path, trimmed, PropValue};
 use crate::properties;
-
-/// A property value: parsed from and printed to Java's text form.
-trait PropValue: Sized {
-    const EXPECTED: &'static str;
-    fn parse_prop(text: &str) -> Option<Self>;
-    /// `None` for a Java null, which Java leaves out of its listing.
-    fn print_prop(&self) -> Option<String>;
-}
-
-impl PropValue for String {
-    const EXPECTED: &'static str = "string";
-    fn parse_prop(text: &str) -> Option<Self> {
-        Some(text.trim().to_string())
-    }
-    fn print_prop(&self) -> Option<String> {
-        Some(self.clone())
-    }
-}
-
-impl PropValue for Option<String> {
-    const EXPECTED: &'static str = "string";
-    fn parse_prop(text: &str) -> Option<Self> {
-        Some(Some(text.trim().to_string()))
-    }
-    fn print_prop(&self) -> Option<String> {
-        self.clone()
-    }
-}
-
-/// Java's `Boolean.parseBoolean` would read anything but "true" as false; a
-/// typo is more likely than an intended false, so other words are errors.
-impl PropValue for bool {
-    const EXPECTED: &'static str = "boolean (true or false)";
-    fn parse_prop(text: &str) -> Option<Self> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => None,
-        }
-    }
-    fn print_prop(&self) -> Option<String> {
-        Some(self.to_string())
-    }
-}
-
-macro_rules! int_prop {
-    ($($t:ty),*) => {$(
-        impl PropValue for $t {
-            const EXPECTED: &'static str = concat!("integer (", stringify!($t), ")");
-            fn parse_prop(text: &str) -> Option<Self> {
-                text.trim().parse().ok()
-            }
-            fn print_prop(&self) -> Option<String> {
-                Some(self.to_string())
-            }
-        }
-    )*};
-}
-int_prop!(i32, i64);
 
 /// `metricsExporterType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,127 +48,63 @@ impl PropValue for MetricsExporterType {
     }
 }
 
-/// Picks the printed name: the explicit one if given, else the key.
-macro_rules! print_key {
-    ($key:literal) => {
-        $key
-    };
-    ($key:literal $print:literal) => {
-        $print
-    };
-}
-
-macro_rules! controller_config {
-    ($( $(#[$fmeta:meta])* $field:ident : $ty:ty = $key:literal $(as $print:literal)? => $default:expr ),+ $(,)?) => {
-        /// Java `ControllerConfig` (plus `JraftConfig`'s keys, accepted so a
-        /// file written for Java loads unchanged).
-        #[derive(Debug, Clone, PartialEq)]
-        pub struct ControllerConfig { $( $(#[$fmeta])* pub $field: $ty, )+ }
-
-        impl Default for ControllerConfig {
-            fn default() -> Self {
-                ControllerConfig { $( $field: $default, )+ }
-            }
-        }
-
-        impl ControllerConfig {
-            /// The keys `set` accepts.
-            pub const KEYS: &'static [&'static str] = &[$($key),+];
-
-            /// Sets the property named `key`; `Ok(false)` if no such property.
-            pub fn set(&mut self, key: &str, value: &str) -> Result<bool, ControllerError> {
-                match key {
-                    $( $key => {
-                        self.$field = <$ty as PropValue>::parse_prop(value).ok_or_else(|| ControllerError::BadValue {
-                            key: key.to_string(),
-                            value: value.to_string(),
-                            expected: <$ty as PropValue>::EXPECTED,
-                        })?;
-                        Ok(true)
-                    } )+
-                    _ => Ok(false),
-                }
-            }
-
-            /// The value of the property `key` (a `set` key), if it has one.
-            pub fn get(&self, key: &str) -> Option<String> {
-                match key {
-                    $( $key => self.$field.print_prop(), )+
-                    _ => None,
-                }
-            }
-
-            /// Every non-null property under its printed name, in Java's
-            /// declaration order: what `-p` and GET_CONTROLLER_CONFIG list.
-            pub fn entries(&self) -> Vec<(&'static str, String)> {
-                let mut out = Vec::new();
-                $( if let Some(v) = self.$field.print_prop() {
-                    out.push((print_key!($key $($print)?), v));
-                } )+
-                out
-            }
-        }
-    };
-}
-
-fn home_path(rest: &str) -> String {
-    let home = std::env::var("HOME").unwrap_or_else(|_| ".".into());
-    Path::new(&home).join(rest).display().to_string()
-}
-
-controller_config! {
-    /// RocketMQ installation directory (informational); null when unset.
-    rocketmq_home: Option<String> = "rocketmqHome" => std::env::var("ROCKETMQ_HOME").ok(),
-    /// Where UPDATE_CONTROLLER_CONFIG persists the configuration.
-    config_store_path: String = "configStorePath" => home_path("controller/controller.properties"),
-    /// `DLedger` or `jRaft`; ours replicates with openraft either way.
-    controller_type: String = "controllerType" => "DLedger".into(),
-    /// Milliseconds between heartbeat-expiry scans.
-    scan_not_active_broker_interval: i64 = "scanNotActiveBrokerInterval" => 5000,
-    /// Java request executor threads (accepted; tokio schedules our work).
-    controller_thread_pool_nums: i32 = "controllerThreadPoolNums" => 16,
-    /// Java request queue capacity (accepted).
-    controller_request_thread_pool_queue_capacity: i32 = "controllerRequestThreadPoolQueueCapacity" => 50000,
-    /// The raft group's name (1005's `group`).
-    controller_dleger_group: Option<String> = "controllerDLegerGroup" => None,
-    /// `id-host:port;...`, required.
-    controller_dleger_peers: Option<String> = "controllerDLegerPeers" => None,
-    /// This node's id among the peers, required.
-    controller_dleger_self_id: Option<String> = "controllerDLegerSelfId" => None,
-    /// DLedger data file size (accepted; our log is not DLedger's).
-    mapped_file_size: i32 = "mappedFileSize" => 1024 * 1024 * 1024,
-    /// Raft data directory; empty means `~/<controllerType>Controller`.
-    controller_store_path: String = "controllerStorePath" => String::new(),
-    /// Tries of a controller-triggered election, 3 s each.
-    elect_master_max_retry_count: i32 = "electMasterMaxRetryCount" => 3,
-    /// Allow a master from outside the sync-state set.
-    enable_elect_unclean_master: bool = "enableElectUncleanMaster" => false,
-    /// Make reads linearizable (Java appends an empty entry for each).
-    process_read_event: bool = "processReadEvent" as "isProcessReadEvent" => false,
-    /// Push NOTIFY_BROKER_ROLE_CHANGED after a successful election.
-    notify_broker_role_changed: bool = "notifyBrokerRoleChanged" => true,
-    /// Milliseconds between the leader's inactive-master scans.
-    scan_inactive_master_interval: i64 = "scanInactiveMasterInterval" => 5000,
-    metrics_exporter_type: MetricsExporterType = "metricsExporterType" => MetricsExporterType::Disable,
-    metrics_grpc_exporter_target: String = "metricsGrpcExporterTarget" => String::new(),
-    metrics_grpc_exporter_header: String = "metricsGrpcExporterHeader" => String::new(),
-    metric_grpc_exporter_time_out_in_mills: i64 = "metricGrpcExporterTimeOutInMills" => 3000,
-    metric_grpc_exporter_interval_in_mills: i64 = "metricGrpcExporterIntervalInMills" => 60_000,
-    metric_logging_exporter_interval_in_mills: i64 = "metricLoggingExporterIntervalInMills" => 10_000,
-    metrics_prom_exporter_port: i32 = "metricsPromExporterPort" => 5557,
-    metrics_prom_exporter_host: String = "metricsPromExporterHost" => String::new(),
-    metrics_label: String = "metricsLabel" => String::new(),
-    metrics_in_delta: bool = "metricsInDelta" => false,
-    /// Keys UPDATE_CONTROLLER_CONFIG may not set (';'-separated).
-    config_black_list: String = "configBlackList" => "configBlackList;configStorePath".into(),
-    // JraftConfig (accepted; only the DLedger-style mode is implemented).
-    j_raft_election_timeout_ms: i32 = "jRaftElectionTimeoutMs" => 1000,
-    j_raft_scan_wait_timeout_ms: i32 = "jRaftScanWaitTimeoutMs" => 1000,
-    j_raft_snapshot_interval_secs: i32 = "jRaftSnapshotIntervalSecs" => 3600,
-    j_raft_group_id: String = "jRaftGroupId" => "jRaft-Controller".into(),
-    j_raft_server_id: String = "jRaftServerId" => "localhost:9880".into(),
-    j_raft_init_conf: String = "jRaftInitConf" => "localhost:9880,localhost:9881,localhost:9882".into(),
-    j_raft_controller_rpc_addr: String = "jRaftControllerRPCAddr" => "localhost:9770,localhost:9771,localhost:9772".into(),
+config_struct! {
+    /// Java `ControllerConfig` (plus `JraftConfig`'s keys, accepted so a
+    /// file written for Java loads unchanged).
+    ControllerConfig(ControllerError, trimmed) {
+        /// RocketMQ installation directory (informational); null when unset.
+        rocketmq_home: Option<String> = "rocketmqHome" => std::env::var("ROCKETMQ_HOME").ok(),
+        /// Where UPDATE_CONTROLLER_CONFIG persists the configuration.
+        config_store_path: String = "configStorePath" => home_path("controller/controller.properties"),
+        /// `DLedger` or `jRaft`; ours replicates with openraft either way.
+        controller_type: String = "controllerType" => "DLedger".into(),
+        /// Milliseconds between heartbeat-expiry scans.
+        scan_not_active_broker_interval: i64 = "scanNotActiveBrokerInterval" => 5000,
+        /// Java request executor threads (accepted; tokio schedules our work).
+        controller_thread_pool_nums: i32 = "controllerThreadPoolNums" => 16,
+        /// Java request queue capacity (accepted).
+        controller_request_thread_pool_queue_capacity: i32 = "controllerRequestThreadPoolQueueCapacity" => 50000,
+        /// The raft group's name (1005's `group`).
+        controller_dleger_group: Option<String> = "controllerDLegerGroup" => None,
+        /// `id-host:port;...`, required.
+        controller_dleger_peers: Option<String> = "controllerDLegerPeers" => None,
+        /// This node's id among the peers, required.
+        controller_dleger_self_id: Option<String> = "controllerDLegerSelfId" => None,
+        /// DLedger data file size (accepted; our log is not DLedger's).
+        mapped_file_size: i32 = "mappedFileSize" => 1024 * 1024 * 1024,
+        /// Raft data directory; empty means `~/<controllerType>Controller`.
+        controller_store_path: String = "controllerStorePath" => String::new(),
+        /// Tries of a controller-triggered election, 3 s each.
+        elect_master_max_retry_count: i32 = "electMasterMaxRetryCount" => 3,
+        /// Allow a master from outside the sync-state set.
+        enable_elect_unclean_master: bool = "enableElectUncleanMaster" => false,
+        /// Make reads linearizable (Java appends an empty entry for each).
+        process_read_event: bool = "processReadEvent" as "isProcessReadEvent" => false,
+        /// Push NOTIFY_BROKER_ROLE_CHANGED after a successful election.
+        notify_broker_role_changed: bool = "notifyBrokerRoleChanged" => true,
+        /// Milliseconds between the leader's inactive-master scans.
+        scan_inactive_master_interval: i64 = "scanInactiveMasterInterval" => 5000,
+        metrics_exporter_type: MetricsExporterType = "metricsExporterType" => MetricsExporterType::Disable,
+        metrics_grpc_exporter_target: String = "metricsGrpcExporterTarget" => String::new(),
+        metrics_grpc_exporter_header: String = "metricsGrpcExporterHeader" => String::new(),
+        metric_grpc_exporter_time_out_in_mills: i64 = "metricGrpcExporterTimeOutInMills" => 3000,
+        metric_grpc_exporter_interval_in_mills: i64 = "metricGrpcExporterIntervalInMills" => 60_000,
+        metric_logging_exporter_interval_in_mills: i64 = "metricLoggingExporterIntervalInMills" => 10_000,
+        metrics_prom_exporter_port: i32 = "metricsPromExporterPort" => 5557,
+        metrics_prom_exporter_host: String = "metricsPromExporterHost" => String::new(),
+        metrics_label: String = "metricsLabel" => String::new(),
+        metrics_in_delta: bool = "metricsInDelta" => false,
+        /// Keys UPDATE_CONTROLLER_CONFIG may not set (';'-separated).
+        config_black_list: String = "configBlackList" => "configBlackList;configStorePath".into(),
+        // JraftConfig (accepted; only the DLedger-style mode is implemented).
+        j_raft_election_timeout_ms: i32 = "jRaftElectionTimeoutMs" => 1000,
+        j_raft_scan_wait_timeout_ms: i32 = "jRaftScanWaitTimeoutMs" => 1000,
+        j_raft_snapshot_interval_secs: i32 = "jRaftSnapshotIntervalSecs" => 3600,
+        j_raft_group_id: String = "jRaftGroupId" => "jRaft-Controller".into(),
+        j_raft_server_id: String = "jRaftServerId" => "localhost:9880".into(),
+        j_raft_init_conf: String = "jRaftInitConf" => "localhost:9880,localhost:9881,localhost:9882".into(),
+        j_raft_controller_rpc_addr: String = "jRaftControllerRPCAddr" => "localhost:9770,localhost:9771,localhost:9772".into(),
+    }
 }
 
 /// Keys refused by UPDATE_CONTROLLER_CONFIG whatever `configBlackList` says.

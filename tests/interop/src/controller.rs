@@ -25,7 +25,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn loopback(port: u16) -> SocketAddr {
+/// `port` on 127.0.0.1, where every process of the tests listens.
+pub fn loopback(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 

@@ -31,8 +31,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::OpenOptions;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,7 +41,8 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use namesrv::remoting::codec::encode_frame;
 use namesrv::remoting::{RemotingCodec, RemotingCommand};
-use namesrv_interop::{free_broker_port, java_peers_dir, request, Namesrv};
+use namesrv_interop::controller::{body_json, ext, loopback, signal, ControllerCluster};
+use namesrv_interop::{free_broker_port, java_peers_dir, request};
 use serde_json::Value;
 use tokio_util::codec::Decoder;
 
@@ -56,37 +57,8 @@ const BROKER_JVM: &str =
 /// One probe of the observer; a stopped node costs this much per cycle.
 const PROBE: Duration = Duration::from_millis(400);
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn loopback(port: u16) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
-
-fn ext<'a>(resp: &'a RemotingCommand, key: &str) -> Option<&'a str> {
-    resp.ext_fields.get(key).map(String::as_str)
-}
-
 fn ext_i64(resp: &RemotingCommand, key: &str) -> Option<i64> {
     ext(resp, key).and_then(|v| v.parse().ok())
-}
-
-fn body_json(resp: &RemotingCommand) -> Value {
-    namesrv::json_read::parse(&resp.body).unwrap_or(Value::Null)
-}
-
-fn signal(pid: u32, sig: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(pid.to_string())
-        .status()
-        .unwrap();
-    assert!(status.success(), "kill -{sig} {pid}");
 }
 
 /// A kept-open connection with a bound on every call; any failure drops
@@ -180,165 +152,8 @@ impl Rng {
 }
 
 // ---------------------------------------------------------------------------
-// The processes.
-
-/// One of our namesrv processes with its embedded controller; its store
-/// and ports outlive restarts.
-struct Node {
-    dir: PathBuf,
-    ns_port: u16,
-    ctl_port: u16,
-    proc: Option<Namesrv>,
-    stopped: bool,
-}
-
-struct Controllers {
-    nodes: Vec<Node>,
-    peers: String,
-}
-
-impl Controllers {
-    fn start(root: &Path) -> Controllers {
-        let ctl_ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-        let peers = ctl_ports
-            .iter()
-            .enumerate()
-            .map(|(i, p)| format!("n{i}-127.0.0.1:{p}"))
-            .collect::<Vec<_>>()
-            .join(";");
-        let nodes = ctl_ports
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Node {
-                dir: root.join(format!("ns{i}")),
-                ns_port: free_port(),
-                ctl_port: *p,
-                proc: None,
-                stopped: false,
-            })
-            .collect();
-        let mut c = Controllers { nodes, peers };
-        for i in 0..3 {
-            c.restart(i);
-        }
-        c
-    }
-
-    fn restart(&mut self, i: usize) {
-        let node = &self.nodes[i];
-        let store = node.dir.join("controller").display().to_string();
-        let self_id = format!("n{i}");
-        let proc = Namesrv::start_on(
-            &node.dir,
-            node.ns_port,
-            &[
-                ("enableControllerInNamesrv", "true"),
-                ("controllerDLegerGroup", "chaos"),
-                ("controllerDLegerPeers", &self.peers),
-                ("controllerDLegerSelfId", &self_id),
-                ("controllerStorePath", &store),
-                ("scanNotActiveBrokerInterval", "1000"),
-                ("scanInactiveMasterInterval", "1000"),
-            ],
-        );
-        self.nodes[i].proc = Some(proc);
-        self.nodes[i].stopped = false;
-    }
-
-    fn kill9(&mut self, i: usize) {
-        // Dropping our Namesrv kills it with SIGKILL and reaps it.
-        self.nodes[i].proc = None;
-    }
-
-    fn pid(&self, i: usize) -> u32 {
-        self.nodes[i]
-            .proc
-            .as_ref()
-            .expect("node is down")
-            .child
-            .id()
-    }
-
-    fn stop(&mut self, i: usize) {
-        signal(self.pid(i), "STOP");
-        self.nodes[i].stopped = true;
-    }
-
-    fn cont(&mut self, i: usize) {
-        signal(self.pid(i), "CONT");
-        self.nodes[i].stopped = false;
-    }
-
-    fn ctl(&self, i: usize) -> SocketAddr {
-        loopback(self.nodes[i].ctl_port)
-    }
-
-    fn ctl_ports(&self) -> Vec<u16> {
-        self.nodes.iter().map(|n| n.ctl_port).collect()
-    }
-
-    fn controller_addrs(&self) -> String {
-        self.nodes
-            .iter()
-            .map(|n| format!("127.0.0.1:{}", n.ctl_port))
-            .collect::<Vec<_>>()
-            .join(";")
-    }
-
-    fn namesrv_addrs(&self) -> String {
-        self.nodes
-            .iter()
-            .map(|n| format!("127.0.0.1:{}", n.ns_port))
-            .collect::<Vec<_>>()
-            .join(";")
-    }
-
-    fn up(&self) -> Vec<usize> {
-        (0..3)
-            .filter(|i| self.nodes[*i].proc.is_some() && !self.nodes[*i].stopped)
-            .collect()
-    }
-
-    /// The node that says it leads, serves a leader read (1012), and that
-    /// every running node names as leader.
-    fn leader_now(&self) -> Option<usize> {
-        let up = self.up();
-        let metas: Vec<(usize, Option<RemotingCommand>)> = up
-            .iter()
-            .map(|i| (*i, call_once(self.ctl(*i), request(1005, &[]), PROBE * 5)))
-            .collect();
-        let leader = metas.iter().find_map(|(i, m)| {
-            m.as_ref()
-                .filter(|m| ext(m, "isLeader") == Some("true"))
-                .map(|_| *i)
-        })?;
-        let me = format!("127.0.0.1:{}", self.nodes[leader].ctl_port);
-        let agreed = metas.iter().all(|(_, m)| {
-            m.as_ref()
-                .is_some_and(|m| ext(m, "controllerLeaderAddress") == Some(me.as_str()))
-        });
-        let serves = call_once(
-            self.ctl(leader),
-            request(1012, &[("clusterName", CLUSTER), ("brokerName", GROUP)]),
-            PROBE * 5,
-        )
-        .is_some_and(|r| r.code == 0);
-        (agreed && serves).then_some(leader)
-    }
-
-    fn await_leader(&self, timeout: Duration) -> Option<usize> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(l) = self.leader_now() {
-                return Some(l);
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
+// The processes: our controllers are the harness's `ControllerCluster`, the
+// brokers these.
 
 /// A Java 5.3.3 broker in controller mode on fixed ports, so a restart
 /// keeps its address (and, by its identity file, its id).
@@ -350,7 +165,7 @@ struct JBroker {
 }
 
 impl JBroker {
-    fn new(dir: PathBuf, ctl: &Controllers) -> JBroker {
+    fn new(dir: PathBuf, ctl: &ControllerCluster) -> JBroker {
         std::fs::create_dir_all(dir.join("home")).unwrap();
         let port = free_broker_port();
         let store = dir.join("store");
@@ -705,7 +520,7 @@ enum Fault {
 }
 
 struct World {
-    ctl: Controllers,
+    ctl: ControllerCluster,
     brokers: Vec<JBroker>,
     record: Arc<Mutex<Record>>,
 }
@@ -806,7 +621,7 @@ impl World {
             if self.ctl.leader_now().is_some() {
                 let leader_state = self.ctl.leader_now().and_then(|l| {
                     call_once(
-                        self.ctl.ctl(l),
+                        self.ctl.nodes[l].ctl(),
                         request(1004, &[("brokerName", GROUP)]),
                         PROBE * 5,
                     )
@@ -826,8 +641,8 @@ impl World {
 }
 
 /// The leader's answers to 1004, 1006 and 1012, as one comparable text.
-fn digest(ctl: &Controllers, at: usize) -> Option<String> {
-    let addr = ctl.ctl(at);
+fn digest(ctl: &ControllerCluster, at: usize) -> Option<String> {
+    let addr = ctl.nodes[at].ctl();
     let info = call_once(addr, request(1004, &[("brokerName", GROUP)]), PROBE * 5)?;
     let sync = call_once(
         addr,
@@ -909,11 +724,16 @@ fn controller_invariants_hold_under_random_faults() {
     let mut rng = Rng(seed);
 
     let dir = tempfile::tempdir().unwrap();
-    let ctl = Controllers::start(dir.path());
-    let first = ctl
-        .await_leader(Duration::from_secs(30))
-        .expect("no controller leader");
-    println!("controllers {:?}, leader n{first}", ctl.ctl_ports());
+    let ctl = ControllerCluster::start(
+        &dir.path().join("ctl"),
+        &[
+            ("scanNotActiveBrokerInterval", "1000"),
+            ("scanInactiveMasterInterval", "1000"),
+        ],
+    );
+    let first = ctl.await_leader(Duration::from_secs(30));
+    let ctl_ports: Vec<u16> = ctl.nodes.iter().map(|n| n.ctl_port).collect();
+    println!("controllers {ctl_ports:?}, leader n{first}");
 
     let record = Arc::new(Mutex::new(Record {
         started: Some(Instant::now()),
@@ -921,7 +741,7 @@ fn controller_invariants_hold_under_random_faults() {
     }));
     let stop = Arc::new(AtomicBool::new(false));
     let observer = {
-        let (ports, record, stop) = (ctl.ctl_ports(), record.clone(), stop.clone());
+        let (ports, record, stop) = (ctl_ports, record.clone(), stop.clone());
         std::thread::spawn(move || observe(ports, record, stop))
     };
 
@@ -1007,8 +827,7 @@ fn controller_invariants_hold_under_random_faults() {
         .iter()
         .map(|(id, a)| (if *id == master { 0 } else { *id }, a.clone()))
         .collect();
-    for node in &world.ctl.nodes {
-        let ns = loopback(node.ns_port);
+    for ns in world.ctl.ns_addrs() {
         let mut seen = None;
         let ok = wait_until(Duration::from_secs(90), || {
             seen = route(ns);
@@ -1034,10 +853,7 @@ fn controller_invariants_hold_under_random_faults() {
     }
 
     // Every node leads in turn and shows the same state.
-    let leader = world
-        .ctl
-        .await_leader(Duration::from_secs(30))
-        .expect("leader");
+    let leader = world.ctl.await_leader(Duration::from_secs(30));
     let reference = digest(&world.ctl, leader).expect("leader digest");
     println!("state on the leader n{leader}:\n{reference}");
     let mut led = BTreeSet::from([leader]);
@@ -1048,10 +864,7 @@ fn controller_invariants_hold_under_random_faults() {
         }
         let t = Instant::now();
         world.ctl.kill9(current);
-        let next = world
-            .ctl
-            .await_leader(Duration::from_secs(30))
-            .expect("no new leader after killing the leader");
+        let next = world.ctl.await_leader(Duration::from_secs(30));
         let took = t.elapsed();
         let state = digest(&world.ctl, next).expect("new leader digest");
         assert_eq!(

@@ -12,7 +12,6 @@ mod controller_java_support;
 use std::time::{Duration, Instant};
 
 use controller_java_support::*;
-use namesrv_interop::controller::await_master_everywhere;
 use namesrv_interop::*;
 
 /// Registration, roles, the sync-state set and Java's controller commands;
@@ -20,13 +19,11 @@ use namesrv_interop::*;
 /// clean of the dead broker.
 #[test]
 fn java_brokers_register_fail_over_and_mqadmin_works() {
-    let fleet = Fleet::start("cj");
+    let (fleet, master, slave, slave_id) = Fleet::start_in_sync("cj");
     let leader = fleet.cluster.await_leader(Duration::from_secs(30));
     let leader_ctl = fleet.cluster.nodes[leader].ctl().to_string();
     let follower = (leader + 1) % 3;
     let follower_ctl = fleet.cluster.nodes[follower].ctl().to_string();
-    let (master, slave) = fleet.await_master_and_slave();
-    let slave_id = fleet.await_both_in_sync(master, slave);
 
     // getControllerMetaData on every controller names the same leader and
     // prints what our namesrv-admin prints.
@@ -103,13 +100,7 @@ fn java_brokers_register_fail_over_and_mqadmin_works() {
         out.stdout,
         out.stderr
     );
-    let took = await_master_everywhere(
-        &fleet.cluster.ns_addrs(),
-        GROUP,
-        GROUP,
-        fleet.addr(slave),
-        BOUND,
-    );
+    let took = fleet.await_routed_master(slave);
     println!(
         "TIME electMaster -> new master in every route: {took:?} (mqadmin run included: {:?})",
         started.elapsed()
@@ -125,13 +116,7 @@ fn java_brokers_register_fail_over_and_mqadmin_works() {
     let dead_id = fleet.id_of(master);
     let mut fleet = fleet;
     fleet.brokers[master].process.kill9();
-    let took = await_master_everywhere(
-        &fleet.cluster.ns_addrs(),
-        GROUP,
-        GROUP,
-        fleet.addr(slave),
-        BOUND,
-    );
+    let took = fleet.await_routed_master(slave);
     println!("TIME broker kill -9 -> slave is brokerId 0 in all 3 routes: {took:?}");
 
     // The producer carries on through our NameServers.
@@ -209,20 +194,12 @@ fn java_brokers_register_fail_over_and_mqadmin_works() {
 /// a restart of all controllers, then a master kill on the restarted ones.
 #[test]
 fn java_brokers_survive_broker_stop_and_controller_faults() {
-    let mut fleet = Fleet::start("cf");
-    let (master, slave) = fleet.await_master_and_slave();
-    fleet.await_both_in_sync(master, slave);
+    let (mut fleet, master, slave, _) = Fleet::start_in_sync("cf");
 
     // SIGSTOP the master: its connections stay open, so only the
     // heartbeat timeout (10 s) and the expiry scan find it.
     signal(fleet.brokers[master].process.pid(), "STOP");
-    let took = await_master_everywhere(
-        &fleet.cluster.ns_addrs(),
-        GROUP,
-        GROUP,
-        fleet.addr(slave),
-        BOUND,
-    );
+    let took = fleet.await_routed_master(slave);
     println!("TIME broker SIGSTOP -> slave is brokerId 0 in all 3 routes: {took:?}");
     // Resumed, the old master learns the higher epoch and turns slave.
     signal(fleet.brokers[master].process.pid(), "CONT");
@@ -276,13 +253,7 @@ fn java_brokers_survive_broker_stop_and_controller_faults() {
     fleet.await_both_in_sync(master, slave);
     // ...and a master kill still fails over.
     fleet.brokers[master].process.kill9();
-    let took = await_master_everywhere(
-        &fleet.cluster.ns_addrs(),
-        GROUP,
-        GROUP,
-        fleet.addr(slave),
-        BOUND,
-    );
+    let took = fleet.await_routed_master(slave);
     println!(
         "TIME broker kill -9 after the controller restart -> new master in all routes: {took:?}"
     );

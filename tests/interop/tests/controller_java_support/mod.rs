@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use namesrv_interop::controller::route_addrs;
+use namesrv_interop::controller::{await_master_everywhere, route_addrs};
 pub use namesrv_interop::controller::{signal, ControllerCluster};
 use namesrv_interop::*;
 
@@ -80,6 +80,16 @@ impl Fleet {
         }
     }
 
+    /// [`start`](Self::start), then until one broker is master and the
+    /// other slave in every route and both are in the sync-state set:
+    /// (fleet, master, slave, the slave's id), where every test begins.
+    pub fn start_in_sync(tag: &str) -> (Fleet, usize, usize, i64) {
+        let fleet = Fleet::start(tag);
+        let (master, slave) = fleet.await_master_and_slave();
+        let slave_id = fleet.await_both_in_sync(master, slave);
+        (fleet, master, slave, slave_id)
+    }
+
     pub fn addr(&self, i: usize) -> &str {
         &self.brokers[i].addr
     }
@@ -123,6 +133,12 @@ impl Fleet {
             self.started.elapsed()
         );
         (m, s)
+    }
+
+    /// Waits until every NameServer routes broker `i` as the master; the
+    /// time it took.
+    pub fn await_routed_master(&self, i: usize) -> Duration {
+        await_master_everywhere(&self.cluster.ns_addrs(), GROUP, GROUP, self.addr(i), BOUND)
     }
 
     /// Waits until the controller's sync-state set is {master, slave}, both
