@@ -8,6 +8,10 @@
 //! rocketmq-rust broker 1.0 writes its topic table in a new order every time
 //! (a Rust HashMap), so each of its registrations is parsed; they change
 //! nothing. namesrv's debug log names the path of every registration.
+//! Two more 5.3.3 brokers start with 1,000 topics each, one sending plain
+//! JSON (about 150 KB) and one compressed (`compressedRegister=true`): their
+//! repeats are recognised from the header and the body's first bytes, and
+//! the rest of the body is dropped unread.
 
 use std::time::Duration;
 
@@ -16,6 +20,28 @@ use namesrv_interop::*;
 const CLUSTER: &str = "FastCluster";
 const FULL: &str = "registration applied in full";
 const UNCHANGED: &str = "unchanged registration; liveness refreshed";
+
+/// Gives a broker `n` topics before it starts, in its topic store as a
+/// 5.3.3 broker writes it (`storePathRootDir/config/topics.json`).
+fn seed_topics(broker_dir: &std::path::Path, n: usize) {
+    let table: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#""Seeded{i}":{{"attributes":{{}},"order":false,"perm":6,"readQueueNums":4,"topicFilterType":"SINGLE_TAG","topicName":"Seeded{i}","topicSysFlag":0,"writeQueueNums":4}}"#
+            )
+        })
+        .collect();
+    let config = broker_dir.join("store").join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("topics.json"),
+        format!(
+            r#"{{"dataVersion":{{"counter":1,"stateVersion":0,"timestamp":1700000000000}},"topicConfigTable":{{{}}}}}"#,
+            table.join(",")
+        ),
+    )
+    .unwrap();
+}
 
 /// How many registrations of `broker` took each path so far: (full, unchanged).
 fn paths(ns: &Namesrv, broker: &str) -> (usize, usize) {
@@ -40,7 +66,11 @@ fn periodic_re_registrations_take_the_fast_path_and_a_topic_change_does_not() {
     );
     let addr = ns.addr_string();
     let period = [("registerNameServerPeriod", "10000")];
-    let java = |version, name, sub: &str| {
+    let compressed = [
+        ("registerNameServerPeriod", "10000"),
+        ("compressedRegister", "true"),
+    ];
+    let java = |version, name, sub: &str, extra| {
         JavaBroker::start(
             &dir.path().join(sub),
             JavaBrokerConf {
@@ -50,14 +80,18 @@ fn periodic_re_registrations_take_the_fast_path_and_a_topic_change_does_not() {
                 id: 0,
                 role: "ASYNC_MASTER",
                 namesrv: &addr,
-                extra: &period,
+                extra,
             },
         )
     };
-    let _b5 = java(JavaVersion::V5_3_3, "fast5", "b5");
-    let _b4 = java(JavaVersion::V4_9_7, "fast4", "b4");
+    let _b5 = java(JavaVersion::V5_3_3, "fast5", "b5", &period);
+    let _b4 = java(JavaVersion::V4_9_7, "fast4", "b4", &period);
+    seed_topics(&dir.path().join("big"), 1000);
+    let _big = java(JavaVersion::V5_3_3, "fast5big", "big", &period);
+    seed_topics(&dir.path().join("z"), 1000);
+    let _z = java(JavaVersion::V5_3_3, "fast5z", "z", &compressed);
     let _rust = Broker::start_with(&addr, CLUSTER, "fastrs", &dir.path().join("rs"), &period);
-    let brokers = ["fast5", "fast4"];
+    let brokers = ["fast5", "fast4", "fast5big", "fast5z"];
 
     wait_for(
         Duration::from_secs(90),
@@ -76,6 +110,27 @@ fn periodic_re_registrations_take_the_fast_path_and_a_topic_change_does_not() {
             Duration::from_secs(90),
             &format!("{broker}: a periodic re-registration on the fast path"),
             || paths(&ns, broker).1 >= 1,
+        );
+    }
+    // The large bodies were known without being read whole.
+    let seeded = Observed::from_answer(&raw_call(ns.addr, request(105, &[("topic", "Seeded999")])));
+    assert_eq!(
+        seeded.json()["queueDatas"].as_array().map(Vec::len),
+        Some(2)
+    );
+    for broker in ["fast5big", "fast5z"] {
+        let head_first = ns
+            .log()
+            .lines()
+            .filter(|l| {
+                l.contains(UNCHANGED)
+                    && format!("{l} ").contains(&format!("broker={broker} "))
+                    && l.contains(r#"known_by="claimed crc""#)
+            })
+            .count();
+        assert!(
+            head_first >= 1,
+            "{broker}: no repeat known by its claimed crc"
         );
     }
     let before: Vec<(usize, usize)> = brokers.iter().map(|b| paths(&ns, b)).collect();
