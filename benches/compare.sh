@@ -207,35 +207,42 @@ for s in ours rust java; do
   mixed "${!pid_var}" "${!port_var}" -b 1000 -k 1000 --once >"$res/$s.smix"
 done
 
-# Memory: fresh servers (no churn history), 100 brokers x 10,000 topics = 1M
-# (topic, broker) queue entries each, held alive by namesrv-bench setup.
-echo "memory: 100 brokers x 10,000 topics registered on a fresh server of each kind (Java heap $JAVA_HEAP)" >&2
-MEM_OURS=$(free_port); MEM_RUST=$(free_port); MEM_JAVA=$(free_port)
-start_ours "$MEM_OURS" ours-mem; MEM_OURS_PID=$STARTED_PID
-start_rust "$MEM_RUST" rust-mem; MEM_RUST_PID=$STARTED_PID
-start_java "$MEM_JAVA" java-mem; MEM_JAVA_PID=$STARTED_PID
-wait_port "$MEM_OURS" "$MEM_OURS_PID" ours-mem
-wait_port "$MEM_RUST" "$MEM_RUST_PID" rust-mem
-wait_port "$MEM_JAVA" "$MEM_JAVA_PID" java-mem
-sleep 1
-# loaded_rss PID PORT NAME: appends {"NAME":[idle_kib, loaded_kib]} to $res/mem.
+# Memory: fresh servers (no churn history), N brokers x 10,000 topics = N x 10,000
+# (topic, broker) queue entries each, held alive by namesrv-bench setup; for each
+# N in COMPARE_MEM_BROKERS (default "100 1000": 1M and 10M entries). The Java
+# heap is $JAVA_HEAP at 1M entries and $JAVA_MEM_HEAP (default -Xms1g -Xmx8g)
+# above. Each size's servers are stopped before the next starts.
+JAVA_MEM_HEAP="${JAVA_MEM_HEAP:--Xms1g -Xmx8g}"
+# loaded_rss PID PORT NAME BROKERS: appends {"NAME":[idle_kib, loaded_kib]} to $res/mem-BROKERS.
 loaded_rss() {
   local before setup
   before=$(rss "$1")
-  "$BENCH" setup --addr "127.0.0.1:$2" -b 100 -k 10000 --period 3600 >"$work/setup-$2.out" 2>&1 &
+  "$BENCH" setup --addr "127.0.0.1:$2" -b "$4" -k 10000 --period 3600 >"$work/setup-$2.out" 2>&1 &
   setup=$!; pids+=("$setup")
-  for _ in $(seq 1 1200); do
+  for _ in $(seq 1 2400); do
     grep -q registered "$work/setup-$2.out" && break
     kill -0 "$setup" 2>/dev/null || { echo "setup against $3 (port $2) failed:" >&2; cat "$work/setup-$2.out" >&2; exit 1; }
     sleep 0.5
   done
+  grep -q registered "$work/setup-$2.out" || { echo "setup against $3 (port $2) did not finish in 20 minutes" >&2; exit 1; }
   sleep 2 # let transient parse buffers be given back
-  echo "{\"$3\":[$before,$(rss "$1")]}" >>"$res/mem"
+  echo "{\"$3\":[$before,$(rss "$1")]}" >>"$res/mem-$4"
   kill "$setup" 2>/dev/null || true
 }
-loaded_rss "$MEM_OURS_PID" "$MEM_OURS" ours
-loaded_rss "$MEM_RUST_PID" "$MEM_RUST" rust
-loaded_rss "$MEM_JAVA_PID" "$MEM_JAVA" java
+for brokers in ${COMPARE_MEM_BROKERS:-100 1000}; do
+  heap="$JAVA_HEAP"; [ "$brokers" -le 100 ] || heap="$JAVA_MEM_HEAP"
+  echo "memory: $brokers brokers x 10,000 topics registered on a fresh server of each kind (Java heap $heap)" >&2
+  for s in ours rust java; do
+    port=$(free_port)
+    JAVA_HEAP="$heap" "start_$s" "$port" "$s-mem-$brokers"
+    wait_port "$port" "$STARTED_PID" "$s-mem-$brokers"
+    sleep 1
+    loaded_rss "$STARTED_PID" "$port" "$s" "$brokers"
+    kill "$STARTED_PID" 2>/dev/null || true # its memory back before the next server loads
+    wait "$STARTED_PID" 2>/dev/null || true
+  done
+  echo "{\"java_heap\":\"$heap\"}" >>"$res/mem-$brokers"
+done
 
 python3 - "$res" "$TICK" "$ROUNDS" "$JAVA_HEAP" <<'PY'
 import json, sys
@@ -325,14 +332,20 @@ print("(all in ms: from the first connect until every registration is answered, 
 print()
 
 # Memory.
-mem = {s: v for d in lines("mem") for s, v in d.items()}
-entries = 100 * 10_000
-print(f"{'1M queue entries':<24}{'idle MiB':>10}{'loaded MiB':>12}{'B/entry':>9}")
-for s, (idle, loaded) in mem.items():
-    print(f"{NAMES[s]:<24}{idle / 1024:>10.1f}{loaded / 1024:>12.1f}{loaded * 1024 / entries:>9.0f}")
-for s in OTHERS:
-    print(f"{NAMES[s]} / ours: {mem[s][1] / max(mem['ours'][1], 1):.2f}x the resident memory")
-print(f"(B/entry: whole RSS / 1M; {JAVA_NOTE}: Java's RSS counts the heap pages it touched, live or garbage)")
+import glob, os
+for path in sorted(glob.glob(f"{res}/mem-*"), key=lambda p: int(p.rsplit("-", 1)[1])):
+    brokers = int(path.rsplit("-", 1)[1])
+    mem = {s: v for d in lines(os.path.basename(path)) for s, v in d.items()}
+    heap = mem.pop("java_heap")
+    entries = brokers * 10_000
+    print(f"{f'{entries / 1e6:g}M queue entries':<24}{'idle MiB':>10}{'loaded MiB':>12}{'B/entry':>9}")
+    for s, (idle, loaded) in mem.items():
+        print(f"{NAMES[s]:<24}{idle / 1024:>10.1f}{loaded / 1024:>12.1f}{loaded * 1024 / entries:>9.0f}")
+    for s in OTHERS:
+        print(f"{NAMES[s]} / ours: {mem[s][1] / max(mem['ours'][1], 1):.2f}x the resident memory")
+    print(f"({brokers} brokers x 10,000 topics; B/entry: whole RSS / entries; Java heap {heap}: Java's RSS"
+          " counts the heap pages it touched, live or garbage)")
+    print()
 PY
 
 # What the operator's view costs ours: metrics recorded or not, and scrapes

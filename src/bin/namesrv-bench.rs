@@ -566,12 +566,13 @@ async fn run_setup(args: &SetupArgs) -> std::io::Result<()> {
             ))),
         }
     }
+    // Every broker serves the same topics: one body for all of them.
+    let body: Bytes = register_body(&args.topic_prefix, args.topics_per_broker, 1).into();
     let mut conns = Vec::new();
     for b in 0..args.brokers {
         let mut conn = connect(args.addr).await?;
-        let body: Bytes = register_body(&args.topic_prefix, args.topics_per_broker, 1).into();
         register(&mut conn, b, &body, 1).await?;
-        conns.push((conn, body));
+        conns.push((conn, body.clone()));
     }
     println!(
         "registered {} brokers x {} topics",
