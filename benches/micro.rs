@@ -99,7 +99,7 @@ fn big_table() -> RouteInfoManager {
             broker_id: 0,
             enable_acting_master: Some(false),
             wrapper: TopicConfigWrapper {
-                topic_configs: configs.clone(),
+                topics: configs.iter().cloned().collect(),
                 ..Default::default()
             },
             ..Default::default()
