@@ -9,6 +9,7 @@ use super::{CmdError, Header, Origin};
 use crate::kvconfig::{kv_table_json, NAMESPACE_ORDER_TOPIC_CONFIG};
 use crate::remoting::{RemotingCommand, ResponseCode};
 use crate::route::fingerprint::RegisterBodyCrc;
+use crate::route::model::topic_problem;
 use crate::route::register_body::{self, RegisterBrokerBody};
 use crate::route::{BrokerRegistration, RegisterResult, RegistrationFingerprint, RegistrationId};
 use crate::shared::Shared;
@@ -57,7 +58,7 @@ impl RegisterBroker {
         } = register_body::decode(&req.body, compressed, req.version, shared.max_frame())
             .map_err(|e| CmdError::Body(format!("Failed to decode RegisterBrokerBody: {e}")))?;
         // One unroutable topic must not cost the broker its registration.
-        wrapper.topic_configs.retain(|tc| match tc.problem() {
+        wrapper.topics.retain(|topic, queues| match topic_problem(topic, queues) {
             Some(problem) => {
                 tracing::warn!(broker = %broker_name, %problem, "topic skipped in registration");
                 false

@@ -11,9 +11,10 @@ use serde_json::Value;
 
 use super::fingerprint::RegistrationFingerprint;
 use super::model::{
-    BrokerData, ClusterInfo, DataVersion, QueueData, TopicConfig, TopicConfigWrapper,
+    BrokerData, ClusterInfo, DataVersion, QueueData, TopicConfigWrapper, TopicQueues,
     TopicRouteData, MASTER_ID, PERM_READ, PERM_WRITE,
 };
+use super::{FastMap, FastSet};
 
 /// Identifies one client connection of the server.
 pub type ConnId = u64;
@@ -144,7 +145,7 @@ pub struct ExpiredBroker {
 #[derive(Debug, Default)]
 struct Tables {
     /// topic → queue data per broker name, sorted by broker name.
-    topic_queue: HashMap<String, Vec<QueueData>>,
+    topic_queue: FastMap<String, Vec<QueueData>>,
     broker_addr: BTreeMap<Arc<str>, BrokerData>,
     cluster_addr: BTreeMap<String, BTreeSet<Arc<str>>>,
     broker_live: HashMap<BrokerAddrInfo, BrokerLiveInfo>,
@@ -264,10 +265,10 @@ impl RouteInfoManager {
 /// (so writing it again with that perm would change nothing).
 fn current_queue_perms(t: &Tables, reg: &BrokerRegistration) -> Vec<Option<i32>> {
     reg.wrapper
-        .topic_configs
+        .topics
         .iter()
-        .map(|tc| {
-            let queues = t.topic_queue.get(tc.topic_name.as_str())?;
+        .map(|(topic, tc)| {
+            let queues = t.topic_queue.get(topic)?;
             let i = queue_index(queues, &reg.broker_name).ok()?;
             let q = &queues[i];
             (q.read_queue_nums == tc.read_queue_nums
@@ -374,7 +375,7 @@ fn register_locked(
         }
     }
 
-    if !broker.broker_addrs.contains_key(&reg.broker_id) && reg.wrapper.topic_configs.len() == 1 {
+    if !broker.broker_addrs.contains_key(&reg.broker_id) && reg.wrapper.topics.len() == 1 {
         // Java leaves an empty group behind here; we undo what this call added.
         if broker.broker_addrs.is_empty() && register_first {
             t.broker_addr.remove(&name);
@@ -406,12 +407,9 @@ fn register_locked(
             .is_none_or(|live| live.data_version != reg.wrapper.data_version);
         let mappings = &reg.wrapper.topic_queue_mapping_info;
         if opts.delete_topic_with_broker_registration && mappings.is_empty() {
-            let keep: std::collections::HashSet<&str> = reg
-                .wrapper
-                .topic_configs
-                .iter()
-                .map(|tc| tc.topic_name.as_str())
-                .collect();
+            let mut keep =
+                FastSet::with_capacity_and_hasher(reg.wrapper.topics.len(), Default::default());
+            keep.extend(reg.wrapper.topics.iter().map(|(topic, _)| topic));
             let changed = &mut result.changed_topics;
             t.topic_queue.retain(|topic, queues| {
                 if !keep.contains(topic.as_str()) {
@@ -424,13 +422,13 @@ fn register_locked(
                 !queues.is_empty()
             });
         }
-        for (tc, current) in reg.wrapper.topic_configs.iter().zip(current) {
+        for ((topic, tc), current) in reg.wrapper.topics.iter().zip(current) {
             // Java rewrites every topic of a new or changed registration and
             // adds missing ones otherwise; a topic whose queue data already
             // equals what would be written is left alone either way.
             let present = current.is_some()
                 || t.topic_queue
-                    .get(&tc.topic_name)
+                    .get(topic)
                     .is_some_and(|qs| queue_index(qs, &name).is_ok());
             if !(register_first || version_changed || !present) {
                 continue;
@@ -439,8 +437,10 @@ fn register_locked(
             if is_prime_slave && acting_master {
                 perm &= !PERM_WRITE;
             }
-            if *current != Some(perm) && upsert_queue_data(&mut t.topic_queue, &name, tc, perm) {
-                result.changed_topics.push(tc.topic_name.clone());
+            if *current != Some(perm)
+                && upsert_queue_data(&mut t.topic_queue, &name, topic, &tc, perm)
+            {
+                result.changed_topics.push(topic.to_string());
             }
         }
         if version_changed || register_first {
@@ -813,9 +813,10 @@ fn queue_index(queues: &[QueueData], broker_name: &str) -> Result<usize, usize> 
 }
 
 fn upsert_queue_data(
-    topic_queue: &mut HashMap<String, Vec<QueueData>>,
+    topic_queue: &mut FastMap<String, Vec<QueueData>>,
     broker_name: &Arc<str>,
-    tc: &TopicConfig,
+    topic: &str,
+    tc: &TopicQueues,
     perm: i32,
 ) -> bool {
     let data = QueueData {
@@ -825,11 +826,11 @@ fn upsert_queue_data(
         perm,
         topic_sys_flag: tc.topic_sys_flag,
     };
-    let queues = match topic_queue.get_mut(tc.topic_name.as_str()) {
+    let queues = match topic_queue.get_mut(topic) {
         Some(queues) => queues,
         None => {
-            tracing::debug!(topic = %tc.topic_name, broker = %broker_name, "new topic registered");
-            topic_queue.entry(tc.topic_name.clone()).or_default()
+            tracing::debug!(topic, broker = %broker_name, "new topic registered");
+            topic_queue.entry(topic.to_string()).or_default()
         }
     };
     match queue_index(queues, broker_name) {

@@ -13,5 +13,11 @@ pub use manager::{
     RouteInfoManager, RouteOptions, RouteStats, UnregisterRequest,
 };
 pub use model::{
-    BrokerData, DataVersion, QueueData, TopicConfig, TopicConfigWrapper, TopicRouteData,
+    BrokerData, DataVersion, QueueData, TopicConfig, TopicConfigWrapper, TopicQueues,
+    TopicRouteData, TopicTable,
 };
+
+/// The hasher of the maps and sets keyed by topic name.
+pub(crate) type TopicHasher = foldhash::fast::RandomState;
+pub(crate) type FastSet<T> = std::collections::HashSet<T, TopicHasher>;
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, TopicHasher>;

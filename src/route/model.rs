@@ -73,6 +73,12 @@ impl Default for TopicConfig {
 /// Java `TopicValidator`: at most 127 characters (255 for retry and DLQ
 /// topics), only `[%|a-zA-Z0-9_-]`.
 pub fn validate_topic_name(topic: &str) -> Result<(), String> {
+    // The common case in one pass over the bytes; the checks below name
+    // what is wrong otherwise.
+    let legal = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'%' | b'|' | b'_' | b'-');
+    if (1..=127).contains(&topic.len()) && topic.as_bytes().iter().all(legal) {
+        return Ok(());
+    }
     if topic.trim().is_empty() {
         return Err("topic name is blank".into());
     }
@@ -101,16 +107,152 @@ pub fn validate_topic_name(topic: &str) -> Result<(), String> {
 impl TopicConfig {
     /// Why a broker's topic config cannot be routed, if it cannot.
     pub fn problem(&self) -> Option<String> {
-        if let Err(e) = validate_topic_name(&self.topic_name) {
-            return Some(e);
+        topic_problem(&self.topic_name, &self.queues())
+    }
+
+    /// What the route table keeps of this config.
+    pub fn queues(&self) -> TopicQueues {
+        TopicQueues {
+            read_queue_nums: self.read_queue_nums,
+            write_queue_nums: self.write_queue_nums,
+            perm: self.perm,
+            topic_sys_flag: self.topic_sys_flag,
         }
-        if self.read_queue_nums < 0 || self.write_queue_nums < 0 {
-            return Some(format!(
-                "topic {} has negative queue counts ({} read, {} write)",
-                self.topic_name, self.read_queue_nums, self.write_queue_nums
-            ));
+    }
+}
+
+/// Why a broker's topic `name` with `queues` cannot be routed, if it cannot.
+pub fn topic_problem(name: &str, queues: &TopicQueues) -> Option<String> {
+    if let Err(e) = validate_topic_name(name) {
+        return Some(e);
+    }
+    if queues.read_queue_nums < 0 || queues.write_queue_nums < 0 {
+        return Some(format!(
+            "topic {name} has negative queue counts ({} read, {} write)",
+            queues.read_queue_nums, queues.write_queue_nums
+        ));
+    }
+    None
+}
+
+/// The part of a broker's topic config that routes carry (the rest, such
+/// as attributes and the filter type, is read and dropped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicQueues {
+    pub read_queue_nums: i32,
+    pub write_queue_nums: i32,
+    pub perm: i32,
+    pub topic_sys_flag: i32,
+}
+
+impl Default for TopicQueues {
+    /// Java's `new TopicConfig()` defaults.
+    fn default() -> Self {
+        TopicQueues {
+            read_queue_nums: 16,
+            write_queue_nums: 16,
+            perm: PERM_READ | PERM_WRITE,
+            topic_sys_flag: 0,
         }
-        None
+    }
+}
+
+/// A registration's topics, in the broker's order: every name in one
+/// buffer and the numbers beside their name's span, so a table of 10,000
+/// topics is a few allocations to build and to drop.
+#[derive(Debug, Clone, Default)]
+pub struct TopicTable {
+    names: String,
+    topics: Vec<TopicSpan>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct TopicSpan {
+    start: usize,
+    end: usize,
+    queues: TopicQueues,
+}
+
+impl TopicTable {
+    pub fn with_capacity(topics: usize, name_bytes: usize) -> Self {
+        TopicTable {
+            names: String::with_capacity(name_bytes),
+            topics: Vec::with_capacity(topics),
+        }
+    }
+
+    pub fn push(&mut self, name: &str, queues: TopicQueues) {
+        let start = self.names.len();
+        self.names.push_str(name);
+        self.topics.push(TopicSpan {
+            start,
+            end: self.names.len(),
+            queues,
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.topics.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.topics.is_empty()
+    }
+
+    fn name_of(&self, span: &TopicSpan) -> &str {
+        // Spans are made on char boundaries; a bad one reads as no name.
+        self.names.get(span.start..span.end).unwrap_or_default()
+    }
+
+    /// (name, queues) in the broker's order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, TopicQueues)> + ExactSizeIterator {
+        self.topics
+            .iter()
+            .map(|span| (self.name_of(span), span.queues))
+    }
+
+    /// Keeps the topics for which `keep` is true. The names of the others
+    /// stay in the buffer until the table is dropped.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &TopicQueues) -> bool) {
+        let names = &self.names;
+        self.topics.retain(|span| {
+            let name = names.get(span.start..span.end).unwrap_or_default();
+            keep(name, &span.queues)
+        });
+    }
+
+    /// Keeps the last config of each topic name, as the Java broker's and
+    /// NameServer's topic maps do when a body names a topic twice.
+    pub fn keep_last_of_each_topic(&mut self) {
+        // One pass from the end marks every config a later one supersedes.
+        let mut seen =
+            crate::route::FastSet::with_capacity_and_hasher(self.topics.len(), Default::default());
+        let superseded: Vec<bool> = self
+            .iter()
+            .rev()
+            .map(|(name, _)| !seen.insert(name))
+            .collect();
+        if !superseded.contains(&true) {
+            return;
+        }
+        let mut later_copy = superseded.into_iter().rev();
+        self.topics.retain(|_| !later_copy.next().unwrap_or(false));
+    }
+}
+
+impl PartialEq for TopicTable {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl FromIterator<TopicConfig> for TopicTable {
+    fn from_iter<I: IntoIterator<Item = TopicConfig>>(configs: I) -> Self {
+        let mut table = TopicTable::default();
+        for tc in configs {
+            table.push(&tc.topic_name, tc.queues());
+        }
+        table
     }
 }
 
@@ -118,31 +260,11 @@ impl TopicConfig {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicConfigWrapper {
     pub data_version: DataVersion,
-    /// In the broker's order; names are unique.
-    pub topic_configs: Vec<TopicConfig>,
+    /// In the broker's order; names are unique once
+    /// [`TopicTable::keep_last_of_each_topic`] ran.
+    pub topics: TopicTable,
     /// topic → TopicQueueMappingInfo, kept as the broker sent it.
     pub topic_queue_mapping_info: BTreeMap<String, Value>,
-}
-
-impl TopicConfigWrapper {
-    /// Keeps the last config of each topic name, as the Java broker's and
-    /// NameServer's topic maps do when a body names a topic twice.
-    pub fn keep_last_of_each_topic(&mut self) {
-        // One pass from the end marks every config a later one supersedes.
-        let mut seen = std::collections::HashSet::with_capacity(self.topic_configs.len());
-        let superseded: Vec<bool> = self
-            .topic_configs
-            .iter()
-            .rev()
-            .map(|tc| !seen.insert(tc.topic_name.as_str()))
-            .collect();
-        if !superseded.contains(&true) {
-            return;
-        }
-        let mut later_copy = superseded.into_iter().rev();
-        self.topic_configs
-            .retain(|_| !later_copy.next().unwrap_or(false));
-    }
 }
 
 /// One broker group's queues for one topic. The broker name is shared

@@ -2,13 +2,15 @@
 //! compressed binary form, and the bare topic wrapper of pre-3.0.11 brokers.
 //! Runs outside any lock: a 10,000-topic body takes milliseconds to parse.
 
+mod fast;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::model::{DataVersion, TopicConfig, TopicConfigWrapper};
+use super::model::{DataVersion, TopicConfig, TopicConfigWrapper, TopicTable};
 use crate::json_read;
 
 /// MQVersion ordinals that change the body layout.
@@ -55,7 +57,7 @@ pub fn decode(
     inflate_limit: usize,
 ) -> Result<RegisterBrokerBody, RegisterBodyError> {
     let mut decoded = decode_form(body, compressed, version, inflate_limit)?;
-    decoded.wrapper.keep_last_of_each_topic();
+    decoded.wrapper.topics.keep_last_of_each_topic();
     Ok(decoded)
 }
 
@@ -76,13 +78,19 @@ fn decode_form(
         return decode_compressed(body, version, inflate_limit);
     }
     // Fast path: a body in standard JSON (what brokers send unless a mapping
-    // carries numeric keys) is read straight into typed structs, without the
-    // intermediate value tree; anything else takes the tolerant path.
+    // carries numeric keys) is read straight into the lean topic table,
+    // without the intermediate value tree; anything else takes the tolerant
+    // path.
     if version >= V3_0_11 {
-        if let Ok(fast) = serde_json::from_slice::<FastBody>(body) {
-            return Ok(fast.into_body());
+        if let Some(fast) = fast::parse(body) {
+            return Ok(fast);
         }
     }
+    decode_tolerant(body, version)
+}
+
+/// A JSON body in whatever dialect fastjson reads, through [`json_read`].
+fn decode_tolerant(body: &[u8], version: i32) -> Result<RegisterBrokerBody, RegisterBodyError> {
     let value = json_read::parse(body)?;
     let Value::Object(map) = value else {
         return Err(shape("(body)", "not an object"));
@@ -106,83 +114,6 @@ fn decode_form(
         wrapper,
         filter_server_list,
     })
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FastBody {
-    #[serde(default)]
-    topic_config_serialize_wrapper: Option<FastWrapper>,
-    #[serde(default)]
-    filter_server_list: Option<Vec<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FastWrapper {
-    #[serde(default)]
-    data_version: Option<DataVersion>,
-    #[serde(default, deserialize_with = "topic_table_entries")]
-    topic_config_table: Option<Vec<(String, TopicConfig)>>,
-    #[serde(default)]
-    topic_queue_mapping_info_map: Option<BTreeMap<String, Value>>,
-}
-
-/// A JSON object of topic configs, read in order into a list.
-fn topic_table_entries<'de, D>(d: D) -> Result<Option<Vec<(String, TopicConfig)>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    struct Entries;
-    impl<'de> serde::de::Visitor<'de> for Entries {
-        type Value = Option<Vec<(String, TopicConfig)>>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an object of topic configs")
-        }
-
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_map<A: serde::de::MapAccess<'de>>(
-            self,
-            mut map: A,
-        ) -> Result<Self::Value, A::Error> {
-            let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-            while let Some(entry) = map.next_entry::<String, TopicConfig>()? {
-                entries.push(entry);
-            }
-            Ok(Some(entries))
-        }
-    }
-    d.deserialize_any(Entries)
-}
-
-impl FastBody {
-    fn into_body(self) -> RegisterBrokerBody {
-        let wrapper = self
-            .topic_config_serialize_wrapper
-            .map(|w| TopicConfigWrapper {
-                data_version: w.data_version.unwrap_or_default(),
-                topic_configs: w
-                    .topic_config_table
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(name, mut config)| {
-                        if config.topic_name.is_empty() {
-                            config.topic_name = name;
-                        }
-                        config
-                    })
-                    .collect(),
-                topic_queue_mapping_info: w.topic_queue_mapping_info_map.unwrap_or_default(),
-            });
-        RegisterBrokerBody {
-            wrapper: wrapper.unwrap_or_default(),
-            filter_server_list: self.filter_server_list.unwrap_or_default(),
-        }
-    }
 }
 
 fn string_list(value: &Value, field: &str) -> Result<Vec<String>, RegisterBodyError> {
@@ -210,18 +141,19 @@ fn wrapper_from_json(map: &Map<String, Value>) -> Result<TopicConfigWrapper, Reg
         None => DataVersion::default(),
         Some(v) => data_version_from_json(v)?,
     };
-    let mut topic_configs = Vec::new();
+    let mut topics = TopicTable::default();
     match map.get("topicConfigTable") {
         None | Some(Value::Null) => {}
         Some(Value::Object(table)) => {
-            topic_configs.reserve(table.len());
+            topics = TopicTable::with_capacity(table.len(), table.len() * 16);
             for (name, config) in table {
-                let mut config: TopicConfig = Deserialize::deserialize(config)
+                let config: TopicConfig = Deserialize::deserialize(config)
                     .map_err(|e| shape(&format!("topicConfigTable.{name}"), e))?;
-                if config.topic_name.is_empty() {
-                    config.topic_name = name.clone();
-                }
-                topic_configs.push(config);
+                let name = match config.topic_name.as_str() {
+                    "" => name,
+                    named => named,
+                };
+                topics.push(name, config.queues());
             }
         }
         Some(_) => return Err(shape("topicConfigTable", "not an object")),
@@ -233,7 +165,7 @@ fn wrapper_from_json(map: &Map<String, Value>) -> Result<TopicConfigWrapper, Reg
     };
     Ok(TopicConfigWrapper {
         data_version,
-        topic_configs,
+        topics,
         topic_queue_mapping_info,
     })
 }
@@ -311,10 +243,13 @@ fn decode_compressed(
     if count < 0 {
         return Err(RegisterBodyError::NegativeLength("topic count"));
     }
-    let mut topic_configs = Vec::new();
+    // Each topic takes at least its 4-byte length: a lying count cannot
+    // reserve more than the body holds.
+    let capacity = usize::try_from(count).unwrap_or(0).min(r.0.len() / 4);
+    let mut topics = TopicTable::with_capacity(capacity, capacity * 16);
     for _ in 0..count {
-        let text = r.chunk("topic config")?;
-        topic_configs.push(topic_config_from_text(text)?);
+        let config = topic_config_from_text(r.chunk("topic config")?)?;
+        topics.push(&config.topic_name, config.queues());
     }
     let filter_json = json_read::parse(r.chunk("filterServerList")?)?;
     let filter_server_list = match filter_json {
@@ -341,7 +276,7 @@ fn decode_compressed(
     Ok(RegisterBrokerBody {
         wrapper: TopicConfigWrapper {
             data_version,
-            topic_configs,
+            topics,
             topic_queue_mapping_info,
         },
         filter_server_list,
@@ -431,12 +366,9 @@ mod tests {
         let w = &body.wrapper;
         assert_eq!(w.data_version.counter, 2);
         assert_eq!(w.data_version.timestamp, 1700000000000);
-        assert_eq!(w.topic_configs.len(), 1);
-        let t = &w.topic_configs[0];
-        assert_eq!(
-            (t.topic_name.as_str(), t.read_queue_nums, t.perm),
-            ("TopicTest", 4, 6)
-        );
+        assert_eq!(w.topics.len(), 1);
+        let (name, q) = w.topics.iter().next().unwrap();
+        assert_eq!((name, q.read_queue_nums, q.perm), ("TopicTest", 4, 6));
     }
 
     #[test]
@@ -444,10 +376,8 @@ mod tests {
         let body = r#"{"filterServerList":["127.0.0.1:30000"],"topicConfigSerializeWrapper":{"dataVersion":{"counter":1,"timestamp":5},"topicConfigTable":{"T":{"topicName":"T","readQueueNums":8,"writeQueueNums":8,"perm":6}}}}"#;
         let body = decode(body.as_bytes(), false, 401, 1 << 20).unwrap();
         assert_eq!(body.filter_server_list, vec!["127.0.0.1:30000".to_string()]);
-        assert_eq!(
-            body.wrapper.topic_configs[0].topic_filter_type,
-            "SINGLE_TAG"
-        );
+        let (name, q) = body.wrapper.topics.iter().next().unwrap();
+        assert_eq!((name, q.write_queue_nums, q.topic_sys_flag), ("T", 8, 0));
     }
 
     fn compressed_payload(with_mapping: bool) -> Vec<u8> {
@@ -485,12 +415,10 @@ mod tests {
             let body = decode(&compressed, true, 479, 1 << 20).unwrap();
             let w = &body.wrapper;
             assert_eq!(w.data_version.counter, 7);
-            assert_eq!(w.topic_configs.len(), 2);
-            assert_eq!(
-                w.topic_configs[1].attributes["+delete.policy"],
-                "COMPACTION"
-            );
-            assert_eq!(w.topic_configs[1].write_queue_nums, 2);
+            let topics: Vec<_> = w.topics.iter().collect();
+            assert_eq!(topics.len(), 2);
+            assert_eq!(topics[1].0, "TopicB");
+            assert_eq!(topics[1].1.write_queue_nums, 2);
             assert_eq!(w.topic_queue_mapping_info["TopicA"]["bname"], "broker-a");
         }
     }
@@ -502,7 +430,7 @@ mod tests {
         let zlib = zlib.finish().unwrap();
         assert!(is_zlib_stream(&zlib));
         let body = decode(&zlib, false, 479, 1 << 20).unwrap();
-        assert_eq!(body.wrapper.topic_configs.len(), 2);
+        assert_eq!(body.wrapper.topics.len(), 2);
         for json in [&b"{}"[..], b" {}", b"\n{}", b"x", b""] {
             assert!(!is_zlib_stream(json), "{json:?}");
         }
@@ -525,7 +453,9 @@ mod tests {
         t.attributes.insert("+k".into(), "v".into());
         let body = decode(&encode_compressed(&dv, &[t.clone()]), true, 479, 1 << 20).unwrap();
         assert_eq!(body.wrapper.data_version, dv);
-        assert_eq!(body.wrapper.topic_configs, vec![t]);
+        assert_eq!(body.wrapper.topics, [t.clone()].into_iter().collect());
+        let text = br#"A 2 3 6 SINGLE_TAG {"+k":"v"}"#;
+        assert_eq!(topic_config_from_text(text).unwrap(), t);
     }
 
     #[test]
@@ -541,14 +471,15 @@ mod tests {
         let sent = [topic("A", 1), topic("B", 2), topic("A", 3)];
         let body = decode(&encode_compressed(&dv, &sent), true, 479, 1 << 20).unwrap();
         assert_eq!(
-            body.wrapper.topic_configs,
-            vec![topic("B", 2), topic("A", 3)]
+            body.wrapper.topics,
+            [topic("B", 2), topic("A", 3)].into_iter().collect()
         );
 
         let json = r#"{"topicConfigSerializeWrapper":{"topicConfigTable":{"A":{"readQueueNums":1},"A":{"readQueueNums":5}}}}"#;
         let body = decode(json.as_bytes(), false, 479, 1 << 20).unwrap();
-        assert_eq!(body.wrapper.topic_configs.len(), 1);
-        assert_eq!(body.wrapper.topic_configs[0].read_queue_nums, 5);
+        let topics: Vec<_> = body.wrapper.topics.iter().collect();
+        assert_eq!(topics.len(), 1);
+        assert_eq!(topics[0].1.read_queue_nums, 5);
     }
 
     #[test]

@@ -31,7 +31,7 @@ fn reg(name: &str, id: i64, addr: &str, counter: i64, tcs: Vec<TopicConfig>) -> 
                 timestamp: 1,
                 counter,
             },
-            topic_configs: tcs,
+            topics: tcs.into_iter().collect(),
             ..Default::default()
         },
         conn: Some(id as u64 + 100),
@@ -470,7 +470,7 @@ fn acting_master_strips_write_and_reports_min_slave_as_master() {
     );
     // The prime slave's own registration is applied read-only.
     slave.wrapper.data_version.counter = 2;
-    slave.wrapper.topic_configs = topics(&["T1", "T5"], 6);
+    slave.wrapper.topics = topics(&["T1", "T5"], 6).into_iter().collect();
     m.register_broker(slave, acting, 0).unwrap();
     assert_eq!(perm_of(&m, "T5", "broker-a"), Some(4));
 }
