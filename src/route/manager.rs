@@ -9,6 +9,7 @@ use std::sync::Arc;
 use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 use serde_json::Value;
 
+use super::applied::{AppliedTopics, TopicRuns};
 use super::fingerprint::RegistrationFingerprint;
 use super::model::{
     BrokerData, ClusterInfo, DataVersion, QueueData, TopicConfigWrapper, TopicQueues,
@@ -152,6 +153,10 @@ struct Tables {
     filter_server: HashMap<BrokerAddrInfo, Vec<String>>,
     /// topic → brokerName → TopicQueueMappingInfo as the broker sent it.
     topic_queue_mapping: HashMap<String, BTreeMap<String, Value>>,
+    /// brokerName → what its last full registration wrote into
+    /// `topic_queue`. Anything else that changes a group's queue data drops
+    /// the group's entry.
+    applied: FastMap<Arc<str>, AppliedTopics>,
 }
 
 #[derive(Debug, Default)]
@@ -159,6 +164,9 @@ pub struct RouteInfoManager {
     tables: RwLock<Tables>,
     /// Bumped whenever the tables may have changed; tags cached route answers.
     generation: AtomicU64,
+    /// Tests turn off [`Tables::applied`] to compare with and without it.
+    #[cfg(test)]
+    forget_applied: bool,
 }
 
 /// Sorted list of topics answered by the topic-list requests.
@@ -195,8 +203,9 @@ impl RouteInfoManager {
         // It runs under an upgradable read (lookups go on; no other writer
         // can slip in before the upgrade), so the write lock only covers the
         // topics that actually change.
+        let runs = TopicRuns::of(&reg.wrapper.topics);
         let t = self.tables.upgradable_read();
-        let current = current_queue_perms(&t, &reg);
+        let current = current_queue_perms(&t, &reg, &runs);
         let mut t = RwLockUpgradableReadGuard::upgrade(t);
         let live_key = BrokerAddrInfo::new(&reg.cluster_name, &reg.broker_addr);
         // Broker-wide parts of route answers, to tell afterwards whether
@@ -205,7 +214,11 @@ impl RouteInfoManager {
         let filters_before = t.filter_server.get(&live_key).cloned();
         let name = reg.broker_name.clone();
         let fingerprint = reg.fingerprint.clone();
-        let result = register_locked(&mut t, reg, &current, opts, now_ms);
+        let result = register_locked(&mut t, reg, &current, &runs, opts, now_ms);
+        #[cfg(test)]
+        if self.forget_applied {
+            t.applied.clear();
+        }
         if t.broker_addr.get(name.as_str()) != broker_before.as_ref()
             || t.filter_server.get(&live_key) != filters_before.as_ref()
         {
@@ -260,23 +273,56 @@ impl RouteInfoManager {
     }
 }
 
-/// For each topic of the registration, the perm of the broker's current
-/// queue data when everything else in it already matches the registration
-/// (so writing it again with that perm would change nothing).
-fn current_queue_perms(t: &Tables, reg: &BrokerRegistration) -> Vec<Option<i32>> {
+/// Where a topic of a registration stands in the table now.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Current {
+    /// In a run the group's last full registration wrote (see
+    /// [`Tables::applied`]): equal to what writing it again by that writer
+    /// would write.
+    Written,
+    /// The broker's queue data matches but for its perm, this one.
+    Perm(i32),
+    /// Absent, or different in more than its perm.
+    Other,
+}
+
+/// [`Current`] of each topic of the registration. Topics of runs the
+/// group's last full registration wrote are not looked up.
+fn current_queue_perms(t: &Tables, reg: &BrokerRegistration, runs: &TopicRuns) -> Vec<Current> {
+    let known = match t.applied.get(reg.broker_name.as_str()) {
+        Some(written) if written.writer == reg.broker_id => runs.known_in(written),
+        _ => Vec::new(),
+    };
     reg.wrapper
         .topics
         .iter()
-        .map(|(topic, tc)| {
-            let queues = t.topic_queue.get(topic)?;
-            let i = queue_index(queues, &reg.broker_name).ok()?;
-            let q = &queues[i];
-            (q.read_queue_nums == tc.read_queue_nums
-                && q.write_queue_nums == tc.write_queue_nums
-                && q.topic_sys_flag == tc.topic_sys_flag)
-                .then_some(q.perm)
+        .enumerate()
+        .map(|(i, (topic, tc))| {
+            if known.get(i) == Some(&true) {
+                Current::Written
+            } else {
+                current_queue_perm(t, &reg.broker_name, topic, &tc)
+            }
         })
         .collect()
+}
+
+fn current_queue_perm(t: &Tables, broker_name: &str, topic: &str, tc: &TopicQueues) -> Current {
+    let Some(q) = t
+        .topic_queue
+        .get(topic)
+        .and_then(|queues| Some(&queues[queue_index(queues, broker_name).ok()?]))
+    else {
+        return Current::Other;
+    };
+    if q.read_queue_nums == tc.read_queue_nums
+        && q.write_queue_nums == tc.write_queue_nums
+        && q.topic_sys_flag == tc.topic_sys_flag
+    {
+        Current::Perm(q.perm)
+    } else {
+        Current::Other
+    }
 }
 
 /// For a slave, its live master's address and HA address (Java answers
@@ -309,11 +355,13 @@ fn master_of(
     }
 }
 
-/// `current` is [`current_queue_perms`] of `reg`, taken with no writer in between.
+/// `current` is [`current_queue_perms`] of `reg` and its `runs`, taken
+/// with no writer in between.
 fn register_locked(
     t: &mut Tables,
     reg: BrokerRegistration,
-    current: &[Option<i32>],
+    current: &[Current],
+    runs: &TopicRuns,
     opts: RouteOptions,
     now_ms: i64,
 ) -> Result<RegisterResult, RegisterRefused> {
@@ -406,6 +454,14 @@ fn register_locked(
             .get(&live_key)
             .is_none_or(|live| live.data_version != reg.wrapper.data_version);
         let mappings = &reg.wrapper.topic_queue_mapping_info;
+        let read_only = is_prime_slave && acting_master;
+        // Runs known as written hold for the writer that wrote them, with
+        // the same write permission.
+        let written_alike = t
+            .applied
+            .get(&name)
+            .is_some_and(|w| w.writer == reg.broker_id && w.read_only == read_only);
+        let mut deleted = false;
         if opts.delete_topic_with_broker_registration && mappings.is_empty() {
             let mut keep =
                 FastSet::with_capacity_and_hasher(reg.wrapper.topics.len(), Default::default());
@@ -417,12 +473,22 @@ fn register_locked(
                     queues.retain(|q| q.broker_name != name);
                     if queues.len() != before {
                         changed.push(topic.clone());
+                        deleted = true;
                     }
                 }
                 !queues.is_empty()
             });
         }
         for ((topic, tc), current) in reg.wrapper.topics.iter().zip(current) {
+            let current = match current {
+                Current::Written if written_alike => continue,
+                Current::Written => current_queue_perm(t, &name, topic, &tc),
+                other => *other,
+            };
+            let current = match current {
+                Current::Perm(perm) => Some(perm),
+                _ => None,
+            };
             // Java rewrites every topic of a new or changed registration and
             // adds missing ones otherwise; a topic whose queue data already
             // equals what would be written is left alone either way.
@@ -434,14 +500,23 @@ fn register_locked(
                 continue;
             }
             let mut perm = tc.perm;
-            if is_prime_slave && acting_master {
+            if read_only {
                 perm &= !PERM_WRITE;
             }
-            if *current != Some(perm)
+            if current != Some(perm)
                 && upsert_queue_data(&mut t.topic_queue, &name, topic, &tc, perm)
             {
                 result.changed_topics.push(topic.to_string());
             }
+        }
+        if register_first || version_changed {
+            // Every topic of the table now holds what this writer wrote.
+            t.applied.insert(
+                name.clone(),
+                AppliedTopics::new(reg.broker_id, read_only, runs),
+            );
+        } else if deleted {
+            t.applied.remove(&name);
         }
         if version_changed || register_first {
             for (topic, info) in mappings {
@@ -674,6 +749,7 @@ impl RouteInfoManager {
 
     fn update_perm(&self, broker_name: &str, change: impl Fn(i32) -> i32) -> usize {
         let mut t = self.write_tables();
+        t.applied.remove(broker_name);
         let mut count = 0;
         for queues in t.topic_queue.values_mut() {
             if let Some(q) = queues.iter_mut().find(|q| &*q.broker_name == broker_name) {
@@ -692,6 +768,7 @@ impl RouteInfoManager {
     pub fn delete_topic(&self, topic: &str, cluster_name: Option<&str>) {
         let mut guard = self.write_tables();
         let t = &mut *guard;
+        t.applied.clear();
         match cluster_name {
             None => {
                 t.topic_queue.remove(topic);
@@ -725,6 +802,7 @@ impl RouteInfoManager {
             }
             interned.push(q);
         }
+        t.applied.clear();
         let entry = t.topic_queue.entry(topic.to_string()).or_default();
         for q in interned {
             match entry.binary_search_by(|e| e.broker_name.cmp(&q.broker_name)) {
@@ -901,6 +979,8 @@ fn unregister_locked(
     let mut notify: BTreeMap<Arc<str>, String> = BTreeMap::new();
     for req in requests {
         let key = BrokerAddrInfo::new(&req.cluster_name, &req.broker_addr);
+        // Removal may take the group's queues or their write permission.
+        t.applied.remove(req.broker_name.as_str());
         let was_live = t.broker_live.remove(&key).is_some();
         t.filter_server.remove(&key);
         tracing::info!(

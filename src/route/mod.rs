@@ -1,6 +1,7 @@
 //! The route table: what brokers hold which topics, and who is alive.
 //! Nothing here knows about sockets or frames.
 
+pub mod applied;
 pub mod cache;
 pub mod fingerprint;
 pub mod manager;

@@ -678,3 +678,179 @@ fn a_repeated_slave_registration_is_answered_with_its_master() {
     assert_eq!(r.master_addr.as_deref(), Some("10.0.0.1:10911"));
     assert_eq!(r.ha_server_addr.as_deref(), Some("10.0.0.1:10911-ha"));
 }
+
+/// What the known-runs shortcut must never change: every answer and every
+/// route, with and without it, over any sequence of registrations and of
+/// the other requests that change queue data.
+mod applied_runs {
+    use super::*;
+    use proptest::prelude::*;
+
+    const NAMES: [&str; 2] = ["broker-a", "broker-b"];
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// One of the few tables, with one of its topics' perm changed
+        /// (when `change` falls on one), so that runs repeat.
+        Register {
+            name: usize,
+            id: i64,
+            counter: i64,
+            acting_master: bool,
+            table: usize,
+            change: usize,
+        },
+        Wipe(usize),
+        AddPerm(usize),
+        DeleteTopic(usize, bool),
+        RegisterTopic(usize, usize),
+        Unregister(usize, i64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            8 => (0usize..2, 0i64..2, 1i64..4, any::<bool>(), 0usize..3, 0usize..200).prop_map(
+                |(name, id, counter, acting_master, table, change)| Op::Register { name, id, counter, acting_master, table, change }
+            ),
+            1 => (0usize..2).prop_map(Op::Wipe),
+            1 => (0usize..2).prop_map(Op::AddPerm),
+            1 => (0usize..60, any::<bool>()).prop_map(|(t, c)| Op::DeleteTopic(t, c)),
+            1 => (0usize..60, 0usize..2).prop_map(|(t, n)| Op::RegisterTopic(t, n)),
+            1 => (0usize..2, 0i64..2).prop_map(|(n, id)| Op::Unregister(n, id)),
+        ]
+    }
+
+    fn addr(name: usize, id: i64) -> String {
+        format!("10.0.{name}.{id}:10911")
+    }
+
+    /// Applies `op`; what it answered, in a comparable form.
+    type Table = Vec<(usize, i32, i32)>;
+
+    fn table() -> impl Strategy<Value = Table> {
+        prop::collection::vec(
+            (0usize..60, 1i32..3, prop::sample::select(vec![2, 4, 6])),
+            0..60,
+        )
+    }
+
+    fn apply(m: &RouteInfoManager, op: &Op, tables: &[Table], o: RouteOptions) -> String {
+        match op {
+            Op::Register {
+                name,
+                id,
+                counter,
+                acting_master,
+                table,
+                change,
+            } => {
+                let configs = tables[*table]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(t, q, perm))| TopicConfig {
+                        topic_name: format!("T{t}"),
+                        read_queue_nums: q,
+                        write_queue_nums: q,
+                        perm: if i == *change {
+                            perm ^ PERM_WRITE
+                        } else {
+                            perm
+                        },
+                        ..TopicConfig::default()
+                    })
+                    .collect();
+                let mut r = reg(NAMES[*name], *id, &addr(*name, *id), *counter, configs);
+                r.wrapper.topics.keep_last_of_each_topic();
+                r.enable_acting_master = Some(*acting_master);
+                match m.register_broker(r, o, 1) {
+                    Ok(mut res) => {
+                        res.changed_topics.sort();
+                        res.changed_topics.dedup();
+                        format!("{res:?}")
+                    }
+                    Err(e) => format!("refused {e}"),
+                }
+            }
+            Op::Wipe(n) => m.wipe_write_perm(NAMES[*n]).to_string(),
+            Op::AddPerm(n) => m.add_write_perm(NAMES[*n]).to_string(),
+            Op::DeleteTopic(t, cluster) => {
+                m.delete_topic(&format!("T{t}"), cluster.then_some(CLUSTER));
+                String::new()
+            }
+            Op::RegisterTopic(t, n) => m
+                .register_topic(
+                    &format!("T{t}"),
+                    vec![QueueData {
+                        broker_name: NAMES[*n].into(),
+                        read_queue_nums: 3,
+                        write_queue_nums: 3,
+                        perm: 6,
+                        topic_sys_flag: 0,
+                    }],
+                )
+                .to_string(),
+            Op::Unregister(n, id) => format!(
+                "{:?}",
+                m.unregister_brokers(
+                    &[UnregisterRequest {
+                        cluster_name: CLUSTER.into(),
+                        broker_addr: addr(*n, *id),
+                        broker_name: NAMES[*n].into(),
+                        broker_id: *id,
+                    }],
+                    o,
+                )
+            ),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn known_runs_change_no_answer_and_no_route(
+            tables in prop::collection::vec(table(), 3),
+            ops in prop::collection::vec(op(), 1..40),
+            delete_with_registration in any::<bool>(),
+            acting in any::<bool>(),
+        ) {
+            let o = RouteOptions {
+                support_acting_master: acting,
+                delete_topic_with_broker_registration: delete_with_registration,
+                notify_min_broker_id_changed: true,
+            };
+            let with = RouteInfoManager::new();
+            let without = RouteInfoManager { forget_applied: true, ..RouteInfoManager::new() };
+            for op in &ops {
+                prop_assert_eq!(apply(&with, op, &tables, o), apply(&without, op, &tables, o), "{:?}", op);
+                for t in 0..60 {
+                    let topic = format!("T{t}");
+                    prop_assert_eq!(with.pickup_route(&topic, o), without.pickup_route(&topic, o), "{}", topic);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_data_version_with_the_same_topics_looks_none_up_again() {
+        let m = RouteInfoManager::new();
+        let names: Vec<String> = (0..500).map(|i| format!("T{i}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let first = reg("broker-a", 0, "10.0.0.1:10911", 1, topics(&names, 6));
+        let runs = TopicRuns::of(&first.wrapper.topics);
+        m.register_broker(first, opts(), 1).unwrap();
+        let again = reg("broker-a", 0, "10.0.0.1:10911", 2, topics(&names, 6));
+        let current = current_queue_perms(&m.tables.read(), &again, &runs);
+        assert!(current.iter().all(|c| *c == Current::Written));
+        let r = m.register_broker(again, opts(), 2).unwrap();
+        assert!(r.changed_topics.is_empty());
+        // Another group's data changed by hand: its runs are forgotten.
+        m.wipe_write_perm("broker-a");
+        let third = reg("broker-a", 0, "10.0.0.1:10911", 3, topics(&names, 6));
+        let current = current_queue_perms(&m.tables.read(), &third, &runs);
+        assert!(current.iter().all(|c| *c == Current::Perm(4)));
+        let r = m.register_broker(third, opts(), 3).unwrap();
+        assert_eq!(r.changed_topics.len(), 500);
+        assert_eq!(perm_of(&m, "T7", "broker-a"), Some(6));
+    }
+}
