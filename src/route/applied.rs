@@ -35,8 +35,7 @@ impl TopicRuns {
         let mut runs = Vec::with_capacity(table.len() / RUN_CUT as usize + 1);
         let mut digest = SEED.build_hasher();
         let mut in_run = 0;
-        for (i, (name, queues)) in table.iter().enumerate() {
-            let name_hash = SEED.hash_one(name);
+        for (i, (_, name_hash, queues)) in table.iter_hashed().enumerate() {
             digest.write_u64(name_hash);
             write_queues(&mut digest, &queues);
             in_run += 1;

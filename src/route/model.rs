@@ -170,7 +170,19 @@ pub struct TopicTable {
 struct TopicSpan {
     start: usize,
     end: usize,
+    /// [`name_hash`] of the name, taken once: duplicates are looked for
+    /// and runs of topics cut by it.
+    hash: u64,
     queues: TopicQueues,
+}
+
+/// Seeded once per process: name hashes never leave it.
+static NAME_SEED: std::sync::LazyLock<foldhash::quality::RandomState> =
+    std::sync::LazyLock::new(foldhash::quality::RandomState::default);
+
+pub fn name_hash(name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    NAME_SEED.hash_one(name)
 }
 
 impl TopicTable {
@@ -187,6 +199,7 @@ impl TopicTable {
         self.topics.push(TopicSpan {
             start,
             end: self.names.len(),
+            hash: name_hash(name),
             queues,
         });
     }
@@ -202,6 +215,13 @@ impl TopicTable {
     fn name_of(&self, span: &TopicSpan) -> &str {
         // Spans are made on char boundaries; a bad one reads as no name.
         self.names.get(span.start..span.end).unwrap_or_default()
+    }
+
+    /// (name, its [`name_hash`], queues) in the broker's order.
+    pub fn iter_hashed(&self) -> impl Iterator<Item = (&str, u64, TopicQueues)> {
+        self.topics
+            .iter()
+            .map(|span| (self.name_of(span), span.hash, span.queues))
     }
 
     /// (name, queues) in the broker's order.
@@ -224,6 +244,13 @@ impl TopicTable {
     /// Keeps the last config of each topic name, as the Java broker's and
     /// NameServer's topic maps do when a body names a topic twice.
     pub fn keep_last_of_each_topic(&mut self) {
+        // Distinct hashes mean distinct names: the common case needs no
+        // string compared.
+        let mut hashes =
+            crate::route::FastSet::with_capacity_and_hasher(self.topics.len(), Default::default());
+        if self.topics.iter().all(|span| hashes.insert(span.hash)) {
+            return;
+        }
         // One pass from the end marks every config a later one supersedes.
         let mut seen =
             crate::route::FastSet::with_capacity_and_hasher(self.topics.len(), Default::default());

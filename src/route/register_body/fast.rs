@@ -52,10 +52,19 @@ pub(super) fn parse(body: &[u8]) -> Option<RegisterBrokerBody> {
 
 impl Scratch {
     fn parse(&mut self, body: &[u8]) -> Option<RegisterBrokerBody> {
+        // The padding simd-json reads past the document is ours to give, so
+        // it need not copy the body once more into a padded buffer.
         self.input.clear();
+        self.input.reserve(body.len() + simd_json::INPUT_PADDING);
         self.input.extend_from_slice(body);
+        self.input.resize(body.len() + simd_json::INPUT_PADDING, 0);
         let mut tape = std::mem::replace(&mut self.tape, Tape(Vec::new())).reset();
-        let parsed = match simd_json::fill_tape(&mut self.input, &mut self.buffers, &mut tape) {
+        let parsed = match simd_json::fill_tape_padded(
+            &mut self.input,
+            body.len(),
+            &mut self.buffers,
+            &mut tape,
+        ) {
             Ok(()) => register_body(&mut Nodes {
                 nodes: &tape.0,
                 at: 0,
