@@ -281,10 +281,16 @@ enum Current {
     /// would write.
     Written,
     /// The broker's queue data matches but for its perm, this one.
-    Perm(i32),
+    Perm(i32, Slot),
     /// Absent, or different in more than its perm.
-    Other,
+    Other(Slot),
 }
+
+/// Where the broker's queue data is in a topic's queue list (`Ok`) or
+/// would go (`Err`); `None` when the topic has no list. Found while only
+/// reading, it saves the writer a second search of a list that may hold a
+/// thousand brokers.
+type Slot = Option<Result<usize, usize>>;
 
 /// [`Current`] of each topic of the registration. Topics of runs the
 /// group's last full registration wrote are not looked up.
@@ -308,20 +314,19 @@ fn current_queue_perms(t: &Tables, reg: &BrokerRegistration, runs: &TopicRuns) -
 }
 
 fn current_queue_perm(t: &Tables, broker_name: &str, topic: &str, tc: &TopicQueues) -> Current {
-    let Some(q) = t
-        .topic_queue
-        .get(topic)
-        .and_then(|queues| Some(&queues[queue_index(queues, broker_name).ok()?]))
-    else {
-        return Current::Other;
+    let Some(queues) = t.topic_queue.get(topic) else {
+        return Current::Other(None);
     };
-    if q.read_queue_nums == tc.read_queue_nums
-        && q.write_queue_nums == tc.write_queue_nums
-        && q.topic_sys_flag == tc.topic_sys_flag
-    {
-        Current::Perm(q.perm)
-    } else {
-        Current::Other
+    let at = queue_index(queues, broker_name);
+    match at.map(|i| &queues[i]) {
+        Ok(q)
+            if q.read_queue_nums == tc.read_queue_nums
+                && q.write_queue_nums == tc.write_queue_nums
+                && q.topic_sys_flag == tc.topic_sys_flag =>
+        {
+            Current::Perm(q.perm, Some(at))
+        }
+        _ => Current::Other(Some(at)),
     }
 }
 
@@ -485,17 +490,15 @@ fn register_locked(
                 Current::Written => current_queue_perm(t, &name, topic, &tc),
                 other => *other,
             };
-            let current = match current {
-                Current::Perm(perm) => Some(perm),
-                _ => None,
+            let (current, slot) = match current {
+                Current::Perm(perm, slot) => (Some(perm), slot),
+                Current::Other(slot) => (None, slot),
+                Current::Written => (None, None),
             };
             // Java rewrites every topic of a new or changed registration and
             // adds missing ones otherwise; a topic whose queue data already
             // equals what would be written is left alone either way.
-            let present = current.is_some()
-                || t.topic_queue
-                    .get(topic)
-                    .is_some_and(|qs| queue_index(qs, &name).is_ok());
+            let present = matches!(slot, Some(Ok(_)));
             if !(register_first || version_changed || !present) {
                 continue;
             }
@@ -504,7 +507,7 @@ fn register_locked(
                 perm &= !PERM_WRITE;
             }
             if current != Some(perm)
-                && upsert_queue_data(&mut t.topic_queue, &name, topic, &tc, perm)
+                && upsert_queue_data(&mut t.topic_queue, &name, topic, &tc, perm, slot)
             {
                 result.changed_topics.push(topic.to_string());
             }
@@ -883,19 +886,35 @@ fn is_expired(live: &BrokerLiveInfo, now_ms: i64) -> bool {
     live.last_update_ms.load(Ordering::Relaxed) + live.heartbeat_timeout_ms < now_ms
 }
 
-/// Sets the broker's queue data for the topic; true if that changed it.
 /// Where `broker_name`'s queue data is (or would go) in a topic's queue
 /// list, which is kept sorted by broker name.
 fn queue_index(queues: &[QueueData], broker_name: &str) -> Result<usize, usize> {
     queues.binary_search_by(|q| (*q.broker_name).cmp(broker_name))
 }
 
+/// Whether `slot` (found earlier) still says where `broker_name` is or goes.
+fn slot_holds(queues: &[QueueData], broker_name: &str, slot: Result<usize, usize>) -> bool {
+    match slot {
+        Ok(i) => queues
+            .get(i)
+            .is_some_and(|q| &*q.broker_name == broker_name),
+        Err(i) => {
+            i <= queues.len()
+                && (i == 0 || &*queues[i - 1].broker_name < broker_name)
+                && queues.get(i).is_none_or(|q| &*q.broker_name > broker_name)
+        }
+    }
+}
+
+/// Sets the broker's queue data for the topic; true if that changed it.
+/// `slot` is where it was found while reading, checked before use.
 fn upsert_queue_data(
     topic_queue: &mut FastMap<String, Vec<QueueData>>,
     broker_name: &Arc<str>,
     topic: &str,
     tc: &TopicQueues,
     perm: i32,
+    slot: Slot,
 ) -> bool {
     let data = QueueData {
         broker_name: broker_name.clone(),
@@ -911,7 +930,11 @@ fn upsert_queue_data(
             topic_queue.entry(topic.to_string()).or_default()
         }
     };
-    match queue_index(queues, broker_name) {
+    let at = match slot {
+        Some(at) if slot_holds(queues, broker_name, at) => at,
+        _ => queue_index(queues, broker_name),
+    };
+    match at {
         Ok(i) if queues[i] == data => false,
         Ok(i) => {
             queues[i] = data;
