@@ -164,6 +164,9 @@ pub struct RouteInfoManager {
     tables: RwLock<Tables>,
     /// Bumped whenever the tables may have changed; tags cached route answers.
     generation: AtomicU64,
+    /// Connections closed whose brokers are still to be removed (see
+    /// [`RouteInfoManager::on_connection_closed`]).
+    closed: parking_lot::Mutex<Vec<ConnId>>,
     /// Tests turn off [`Tables::applied`] to compare with and without it.
     #[cfg(test)]
     forget_applied: bool,
@@ -708,24 +711,34 @@ impl RouteInfoManager {
         (expired, notices)
     }
 
-    /// A connection closed: every broker registered over it is removed at once.
+    /// A connection closed: every broker registered over it is removed at
+    /// once. Connections that close together (a thousand brokers cut off)
+    /// are removed together: whoever gets the write lock first removes the
+    /// brokers of every connection closed so far in one pass over the
+    /// topics, and the later callers find theirs done (and an empty answer).
     pub fn on_connection_closed(
         &self,
         conn: ConnId,
         opts: RouteOptions,
     ) -> (Vec<BrokerAddrInfo>, Vec<MinBrokerIdNotice>) {
-        let registered_here = |t: &Tables| -> Vec<BrokerAddrInfo> {
+        let registered_over = |t: &Tables, conns: &[ConnId]| -> Vec<BrokerAddrInfo> {
             t.broker_live
                 .iter()
-                .filter(|(_, live)| live.conn == Some(conn))
+                .filter(|(_, live)| live.conn.is_some_and(|c| conns.binary_search(&c).is_ok()))
                 .map(|(addr, _)| addr.clone())
                 .collect()
         };
-        if registered_here(&self.tables.read()).is_empty() {
+        if registered_over(&self.tables.read(), &[conn]).is_empty() {
             return (Vec::new(), Vec::new());
         }
+        self.closed.lock().push(conn);
         let mut guard = self.write_tables();
-        let addrs = registered_here(&guard);
+        let mut conns = std::mem::take(&mut *self.closed.lock());
+        if conns.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        conns.sort_unstable();
+        let addrs = registered_over(&guard, &conns);
         let notices = remove_by_addr_locked(&mut guard, &addrs, opts);
         (addrs, notices)
     }
@@ -1037,10 +1050,19 @@ fn unregister_locked(
     // Each name is looked up in the sorted queue lists: with a thousand
     // brokers per topic a full pass per removed broker made the removal of
     // many at once (a storm of closed connections) quadratic.
+    // Many at once are dropped in one pass over each list instead: a
+    // search and a shift per name would move each list once per name.
+    let many: Option<FastSet<&str>> =
+        (removed.len() > 8).then(|| removed.iter().map(|n| &**n).collect());
     t.topic_queue.retain(|topic, queues| {
-        for name in &removed {
-            if let Ok(i) = queue_index(queues, name) {
-                queues.remove(i);
+        match &many {
+            Some(names) => queues.retain(|q| !names.contains(&*q.broker_name)),
+            None => {
+                for name in &removed {
+                    if let Ok(i) = queue_index(queues, name) {
+                        queues.remove(i);
+                    }
+                }
             }
         }
         if queues.is_empty() {

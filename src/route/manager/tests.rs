@@ -409,6 +409,27 @@ fn closed_connection_removes_its_broker_at_once() {
 }
 
 #[test]
+fn connections_closed_together_are_removed_together() {
+    let m = RouteInfoManager::new();
+    // Twenty groups, so the removal takes the many-names pass.
+    for i in 0..20 {
+        let name = format!("broker-{i}");
+        let mut r = reg(&name, 0, &format!("{name}:1"), 1, topics(&["T1", "T2"], 6));
+        r.conn = Some(1000 + i);
+        m.register_broker(r, opts(), 0).unwrap();
+    }
+    // Nineteen closed while another caller held the lock: the next caller
+    // removes them with its own, and theirs then find nothing left to do.
+    m.closed.lock().extend(1001..1020);
+    let (removed, _) = m.on_connection_closed(1000, opts());
+    assert_eq!(removed.len(), 20);
+    assert!(m.on_connection_closed(1001, opts()).0.is_empty());
+    assert!(m.closed.lock().is_empty());
+    assert_eq!(m.pickup_route("T1", opts()), None);
+    assert!(m.cluster_info().broker_addr_table.is_empty());
+}
+
+#[test]
 fn query_data_version_reports_change_and_refreshes() {
     let m = RouteInfoManager::new();
     let r = reg("broker-a", 0, "a:1", 3, topics(&["T1", "T2"], 6));
