@@ -144,18 +144,20 @@ async fn serve(
                 return Ok(answer);
             }
             shared.metrics.registered("full", req.body.len());
-            let (owned, for_parse) = (req.clone(), shared.clone());
-            let parsed = shared
+            // Applying waits for the route table's upgradable lock and
+            // compares thousands of topics: on a runtime worker, a storm of
+            // registrations would hold both workers and stall every lookup.
+            let (owned, on_bulk) = (req.clone(), shared.clone());
+            shared
                 .bulk
                 .run(move || {
                     let started = std::time::Instant::now();
-                    let parsed = register_broker::RegisterBroker::parse(&owned, &for_parse, crc);
-                    for_parse.metrics.registration_parsed(started.elapsed());
-                    parsed
+                    let parsed = register_broker::RegisterBroker::parse(&owned, &on_bulk, crc);
+                    on_bulk.metrics.registration_parsed(started.elapsed());
+                    parsed?.apply(&on_bulk, origin, &owned)
                 })
                 .await
-                .map_err(|e| CmdError::Internal(e.to_string()))??;
-            parsed.apply(shared, origin, req)
+                .map_err(|e| CmdError::Internal(e.to_string()))?
         }
         UNREGISTER_BROKER => unregister_broker::UnregisterBroker::parse(req)?.apply(shared, req),
         BROKER_HEARTBEAT => broker_heartbeat::BrokerHeartbeat::parse(req)?.apply(shared, req),

@@ -222,8 +222,12 @@ impl RouteInfoManager {
         if self.forget_applied {
             t.applied.clear();
         }
-        if t.broker_addr.get(name.as_str()) != broker_before.as_ref()
-            || t.filter_server.get(&live_key) != filters_before.as_ref()
+        // A group new to the table is in no answer but those of the topics
+        // it just registered, which the result names; a storm of brokers
+        // after a restart then leaves every other cached answer valid.
+        if broker_before.is_some()
+            && (t.broker_addr.get(name.as_str()) != broker_before.as_ref()
+                || t.filter_server.get(&live_key) != filters_before.as_ref())
         {
             // Still under the write lock, so no reader tags old data with it.
             self.generation.fetch_add(1, Ordering::Release);
