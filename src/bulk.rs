@@ -1,5 +1,7 @@
-//! A small pool of low-priority threads for bulk work: parsing the
-//! megabyte-sized topic tables brokers re-register every 30 s.
+//! A small pool of low-priority threads for bulk work: parsing and
+//! applying the megabyte-sized topic tables brokers re-register every 30 s
+//! (applying waits for the route table's lock, which must never hold a
+//! runtime worker).
 //!
 //! Route lookups must not wait for that work, and on a small machine they
 //! would if it ran on tokio's blocking pool: ten brokers registering at once
