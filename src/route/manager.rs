@@ -500,6 +500,7 @@ fn register_locked(
             let (current, slot) = match current {
                 Current::Perm(perm, slot) => (Some(perm), slot),
                 Current::Other(slot) => (None, slot),
+                // Never: a `Written` topic was looked up just above.
                 Current::Written => (None, None),
             };
             // Java rewrites every topic of a new or changed registration and
