@@ -143,7 +143,6 @@ async fn serve(
                 shared.metrics.registered("unchanged", req.body.len());
                 return Ok(answer);
             }
-            shared.metrics.registered("full", req.body.len());
             // Applying waits for the route table's upgradable lock and
             // compares thousands of topics: on a runtime worker, a storm of
             // registrations would hold both workers and stall every lookup.
@@ -152,8 +151,18 @@ async fn serve(
                 .bulk
                 .run(move || {
                     let started = std::time::Instant::now();
-                    let parsed = register_broker::RegisterBroker::parse(&owned, &on_bulk, crc);
+                    let parsed = register_broker::RegisterBroker::parse(
+                        &owned,
+                        &on_bulk,
+                        crc,
+                        register_broker::Reading::AgainstLast,
+                    );
                     on_bulk.metrics.registration_parsed(started.elapsed());
+                    let path = match &parsed {
+                        Ok(p) if p.read_against_last() => "changed_runs",
+                        _ => "full",
+                    };
+                    on_bulk.metrics.registered(path, owned.body.len());
                     parsed?.apply(&on_bulk, origin, &owned)
                 })
                 .await

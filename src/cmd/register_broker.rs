@@ -1,6 +1,8 @@
 //! REGISTER_BROKER (103): a broker's full registration, every 30 s. Most
 //! repeat the previous one ([`answer_if_unchanged`]): those only refresh
-//! liveness; the rest are parsed and applied in full.
+//! liveness. A master's changed JSON body is read against the layout of its
+//! last one, so only what changed is parsed; the rest are parsed and
+//! applied in full.
 
 use std::sync::Arc;
 
@@ -10,12 +12,26 @@ use crate::kvconfig::{kv_table_json, NAMESPACE_ORDER_TOPIC_CONFIG};
 use crate::remoting::{RemotingCommand, ResponseCode};
 use crate::route::fingerprint::RegisterBodyCrc;
 use crate::route::model::topic_problem;
-use crate::route::register_body::{self, RegisterBrokerBody};
-use crate::route::{BrokerRegistration, RegisterResult, RegistrationFingerprint, RegistrationId};
+use crate::route::model::MASTER_ID;
+use crate::route::register_body::{self, Decoded, Layout, RegisterBrokerBody};
+use crate::route::{
+    BrokerRegistration, RegisterError, RegisterResult, RegistrationFingerprint, RegistrationId,
+    Reused,
+};
 use crate::shared::Shared;
 
 pub struct RegisterBroker {
     registration: BrokerRegistration,
+    crc: RegisterBodyCrc,
+}
+
+/// How [`RegisterBroker::parse`] reads the body.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reading {
+    /// Against the layout of the broker's last body, when there is one.
+    AgainstLast,
+    /// In full.
+    Full,
 }
 
 impl RegisterBroker {
@@ -25,6 +41,7 @@ impl RegisterBroker {
         req: &RemotingCommand,
         shared: &Shared,
         crc: RegisterBodyCrc,
+        reading: Reading,
     ) -> Result<Self, CmdError> {
         let h = Header(&req.ext_fields);
         let broker_name = h.required_string("brokerName")?;
@@ -52,11 +69,42 @@ impl RegisterBroker {
                 )));
             }
         }
-        let RegisterBrokerBody {
-            mut wrapper,
-            filter_server_list,
-        } = register_body::decode(&req.body, compressed, req.version, shared.max_frame())
-            .map_err(|e| CmdError::Body(format!("Failed to decode RegisterBrokerBody: {e}")))?;
+        // Layouts are kept for masters (whose topics routes carry), and
+        // reading against one cannot tell which topics a body dropped.
+        let last = (broker_id == MASTER_ID
+            && !shared.route_options().delete_topic_with_broker_registration)
+            .then(|| match reading {
+                Reading::AgainstLast => shared.routes.last_layout(&broker_name, broker_id),
+                Reading::Full => None,
+            });
+        let layout = match &last {
+            None => Layout::Skip,
+            Some(None) => Layout::Make,
+            Some(Some(applied)) => applied
+                .layout
+                .as_ref()
+                .map_or(Layout::Make, Layout::ReadAgainst),
+        };
+        let Decoded {
+            body:
+                RegisterBrokerBody {
+                    mut wrapper,
+                    filter_server_list,
+                },
+            reused_topics,
+            layout,
+        } = register_body::decode_with(
+            &req.body,
+            compressed,
+            req.version,
+            shared.max_frame(),
+            layout,
+        )
+        .map_err(|e| CmdError::Body(format!("Failed to decode RegisterBrokerBody: {e}")))?;
+        let reused = match (last.flatten(), reused_topics) {
+            (Some(from), Some(topics)) => Some(Reused { from, topics }),
+            _ => None,
+        };
         // One unroutable topic must not cost the broker its registration.
         wrapper.topics.retain(|topic, queues| match topic_problem(topic, queues) {
             Some(problem) => {
@@ -80,8 +128,16 @@ impl RegisterBroker {
                 filter_server_list,
                 conn: None,
                 fingerprint: Some(fingerprint(req, crc)),
+                layout,
+                reused,
             },
+            crc,
         })
+    }
+
+    /// Whether the body was read against the layout of the broker's last.
+    pub fn read_against_last(&self) -> bool {
+        self.registration.reused.is_some()
     }
 
     pub fn apply(
@@ -98,7 +154,14 @@ impl RegisterBroker {
         );
         let result = match result {
             Ok(result) => result,
-            Err(refused) => {
+            Err(RegisterError::Stale) => {
+                tracing::debug!(
+                    "broker's topics changed while its body was read; reading it in full"
+                );
+                return Self::parse(req, shared, self.crc, Reading::Full)?
+                    .apply(shared, origin, req);
+            }
+            Err(RegisterError::Refused(refused)) => {
                 tracing::warn!(%refused, "registration refused");
                 return Ok(req.response(
                     ResponseCode::SYSTEM_ERROR,

@@ -191,7 +191,7 @@ impl Metrics {
         );
         registry.register(
             "registrations",
-            "REGISTER_BROKER requests, by path (unchanged: liveness refreshed only; full: parsed and applied)",
+            "REGISTER_BROKER requests, by path (unchanged: liveness refreshed only; changed_runs: read against the broker's last body, only what changed parsed; full: parsed and applied)",
             m.registrations.clone(),
         );
         registry.register(

@@ -11,6 +11,7 @@
 use std::sync::LazyLock;
 
 use super::model::{TopicQueues, TopicTable};
+use super::register_body::TableLayout;
 use super::FastSet;
 
 /// A run ends after a topic whose name hash is 0 modulo this (32 topics on
@@ -74,14 +75,24 @@ pub struct AppliedTopics {
     pub writer: i64,
     pub read_only: bool,
     digests: FastSet<u64>,
+    /// The raw layout of the JSON body that wrote it, when one was made:
+    /// the broker's next body is read against it, and the topics of the
+    /// runs that body repeats stand as written here.
+    pub layout: Option<TableLayout>,
 }
 
 impl AppliedTopics {
-    pub fn new(writer: i64, read_only: bool, runs: &TopicRuns) -> Self {
+    pub fn new(
+        writer: i64,
+        read_only: bool,
+        runs: &TopicRuns,
+        layout: Option<TableLayout>,
+    ) -> Self {
         AppliedTopics {
             writer,
             read_only,
             digests: runs.runs.iter().map(|r| r.1).collect(),
+            layout,
         }
     }
 }
@@ -113,14 +124,14 @@ mod tests {
         let t = table(names(0..1000), 6);
         let runs = TopicRuns::of(&t);
         assert!(runs.runs.len() > 5, "{} runs", runs.runs.len());
-        let written = AppliedTopics::new(0, false, &runs);
+        let written = AppliedTopics::new(0, false, &runs, None);
         assert_eq!(TopicRuns::of(&t).known_in(&written), vec![true; 1000]);
     }
 
     #[test]
     fn one_changed_topic_unknowns_only_its_run() {
         let before = TopicRuns::of(&table(names(0..1000), 6));
-        let written = AppliedTopics::new(0, false, &before);
+        let written = AppliedTopics::new(0, false, &before, None);
         let mut changed = table(names(0..1000), 6);
         changed.retain(|n, _| n != "Topic500");
         let mut after = TopicTable::default();
@@ -156,7 +167,7 @@ mod tests {
     fn an_empty_table_has_no_runs() {
         let runs = TopicRuns::of(&TopicTable::default());
         assert!(runs.runs.is_empty());
-        let written = AppliedTopics::new(0, false, &runs);
+        let written = AppliedTopics::new(0, false, &runs, None);
         assert!(runs.known_in(&written).is_empty());
     }
 }

@@ -15,6 +15,7 @@ use super::model::{
     BrokerData, ClusterInfo, DataVersion, QueueData, TopicConfigWrapper, TopicQueues,
     TopicRouteData, MASTER_ID, PERM_READ, PERM_WRITE,
 };
+use super::register_body::TableLayout;
 use super::{FastMap, FastSet};
 
 /// Identifies one client connection of the server.
@@ -84,6 +85,28 @@ pub struct BrokerRegistration {
     pub conn: Option<ConnId>,
     /// Lets a later identical registration skip the full path.
     pub fingerprint: Option<RegistrationFingerprint>,
+    /// The layout of the body's topic table, kept (with what this
+    /// registration writes) to read the broker's next body against.
+    pub layout: Option<TableLayout>,
+    /// Set when the body was read against the layout of `from`.
+    pub reused: Option<Reused>,
+}
+
+/// A body read against the layout of the broker's last full registration
+/// ([`RouteInfoManager::last_layout`]): the topics of the runs it repeated
+/// are not in [`BrokerRegistration::wrapper`]; they stand as `from` wrote
+/// them, which holds while `from` is still the group's entry.
+#[derive(Debug, Clone)]
+pub struct Reused {
+    pub from: Arc<AppliedTopics>,
+    pub topics: usize,
+}
+
+impl BrokerRegistration {
+    /// Topics the body names, counting those left out as repeated.
+    fn topic_count(&self) -> usize {
+        self.wrapper.topics.len() + self.reused.as_ref().map_or(0, |r| r.topics)
+    }
 }
 
 /// Who is registering.
@@ -114,6 +137,17 @@ pub struct RegisterResult {
 pub struct RegisterRefused {
     pub broker_name: String,
     pub broker_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RegisterError {
+    #[error(transparent)]
+    Refused(#[from] RegisterRefused),
+    /// The body was read against a layout the group's entry no longer
+    /// holds (something else wrote its queue data since): nothing was
+    /// changed; read the body in full and register again.
+    #[error("the broker's topics changed since its body was read against their layout")]
+    Stale,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,7 +190,7 @@ struct Tables {
     /// brokerName → what its last full registration wrote into
     /// `topic_queue`. Anything else that changes a group's queue data drops
     /// the group's entry.
-    applied: FastMap<Arc<str>, AppliedTopics>,
+    applied: FastMap<Arc<str>, Arc<AppliedTopics>>,
 }
 
 #[derive(Debug, Default)]
@@ -201,13 +235,24 @@ impl RouteInfoManager {
         reg: BrokerRegistration,
         opts: RouteOptions,
         now_ms: i64,
-    ) -> Result<RegisterResult, RegisterRefused> {
+    ) -> Result<RegisterResult, RegisterError> {
         // Comparing a 10,000-topic table with ours is the bulk of the work.
         // It runs under an upgradable read (lookups go on; no other writer
         // can slip in before the upgrade), so the write lock only covers the
         // topics that actually change.
         let runs = TopicRuns::of(&reg.wrapper.topics);
         let t = self.tables.upgradable_read();
+        if let Some(reused) = &reg.reused {
+            // Only a master's own entry vouches for topics it did not send
+            // again (see `last_layout`), and only while nothing replaced it.
+            let holds = reg.broker_id == MASTER_ID
+                && t.applied
+                    .get(reg.broker_name.as_str())
+                    .is_some_and(|a| Arc::ptr_eq(a, &reused.from));
+            if !holds {
+                return Err(RegisterError::Stale);
+            }
+        }
         let current = current_queue_perms(&t, &reg, &runs);
         let mut t = RwLockUpgradableReadGuard::upgrade(t);
         let live_key = BrokerAddrInfo::new(&reg.cluster_name, &reg.broker_addr);
@@ -217,7 +262,8 @@ impl RouteInfoManager {
         let filters_before = t.filter_server.get(&live_key).cloned();
         let name = reg.broker_name.clone();
         let fingerprint = reg.fingerprint.clone();
-        let result = register_locked(&mut t, reg, &current, &runs, opts, now_ms);
+        let result = register_locked(&mut t, reg, &current, &runs, opts, now_ms)
+            .map_err(RegisterError::from);
         #[cfg(test)]
         if self.forget_applied {
             t.applied.clear();
@@ -238,6 +284,21 @@ impl RouteInfoManager {
             }
         }
         result
+    }
+
+    /// The layout of the body of `broker_name`'s last full registration,
+    /// when that was made by `broker_id`, a master, and still stands: the
+    /// next body of that broker can be read against it. The registration
+    /// carries it back as [`Reused::from`].
+    pub fn last_layout(&self, broker_name: &str, broker_id: i64) -> Option<Arc<AppliedTopics>> {
+        if broker_id != MASTER_ID {
+            return None;
+        }
+        let t = self.tables.read();
+        t.applied
+            .get(broker_name)
+            .filter(|a| a.writer == broker_id && !a.read_only && a.layout.is_some())
+            .cloned()
     }
 
     /// REGISTER_BROKER repeating the registration that last set this
@@ -371,7 +432,7 @@ fn master_of(
 /// with no writer in between.
 fn register_locked(
     t: &mut Tables,
-    reg: BrokerRegistration,
+    mut reg: BrokerRegistration,
     current: &[Current],
     runs: &TopicRuns,
     opts: RouteOptions,
@@ -435,7 +496,7 @@ fn register_locked(
         }
     }
 
-    if !broker.broker_addrs.contains_key(&reg.broker_id) && reg.wrapper.topics.len() == 1 {
+    if !broker.broker_addrs.contains_key(&reg.broker_id) && reg.topic_count() == 1 {
         // Java leaves an empty group behind here; we undo what this call added.
         if broker.broker_addrs.is_empty() && register_first {
             t.broker_addr.remove(&name);
@@ -522,9 +583,10 @@ fn register_locked(
         }
         if register_first || version_changed {
             // Every topic of the table now holds what this writer wrote.
+            let layout = reg.layout.take();
             t.applied.insert(
                 name.clone(),
-                AppliedTopics::new(reg.broker_id, read_only, runs),
+                Arc::new(AppliedTopics::new(reg.broker_id, read_only, runs, layout)),
             );
         } else if deleted {
             t.applied.remove(&name);

@@ -10,8 +10,8 @@ pub mod register_body;
 
 pub use fingerprint::RegistrationFingerprint;
 pub use manager::{
-    BrokerRegistration, BrokerView, ConnId, MinBrokerIdNotice, RegisterResult, RegistrationId,
-    RouteInfoManager, RouteOptions, RouteStats, UnregisterRequest,
+    BrokerRegistration, BrokerView, ConnId, MinBrokerIdNotice, RegisterError, RegisterResult,
+    RegistrationId, Reused, RouteInfoManager, RouteOptions, RouteStats, UnregisterRequest,
 };
 pub use model::{
     BrokerData, DataVersion, QueueData, TopicConfig, TopicConfigWrapper, TopicQueues,

@@ -3,6 +3,8 @@
 //! Runs outside any lock: a 10,000-topic body takes milliseconds to parse.
 
 mod fast;
+pub mod incremental;
+pub mod layout;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -12,6 +14,7 @@ use serde_json::{Map, Value};
 
 use super::model::{DataVersion, TopicConfig, TopicConfigWrapper, TopicTable};
 use crate::json_read;
+pub use layout::TableLayout;
 
 /// MQVersion ordinals that change the body layout.
 pub const V3_0_11: i32 = 37;
@@ -56,9 +59,76 @@ pub fn decode(
     version: i32,
     inflate_limit: usize,
 ) -> Result<RegisterBrokerBody, RegisterBodyError> {
+    decode_with(body, compressed, version, inflate_limit, Layout::Skip).map(|d| d.body)
+}
+
+/// What [`decode_with`] does with a JSON body's [`TableLayout`].
+#[derive(Debug, Clone, Copy)]
+pub enum Layout<'a> {
+    /// Nothing: no layout is made.
+    Skip,
+    /// Makes one, for the next body of the same broker.
+    Make,
+    /// Reads the body against this one, the layout of the broker's last
+    /// body, and makes the new one.
+    ReadAgainst(&'a TableLayout),
+}
+
+/// A body decoded, with its layout when asked for and standard JSON.
+#[derive(Debug)]
+pub struct Decoded {
+    /// Every topic of the body, but those of the runs it repeats when read
+    /// against a layout.
+    pub body: RegisterBrokerBody,
+    /// Read against a layout: how many topics are left out as repeated.
+    pub reused_topics: Option<usize>,
+    pub layout: Option<TableLayout>,
+}
+
+/// [`decode`], with the body's layout as `layout` asks.
+pub fn decode_with(
+    body: &[u8],
+    compressed: bool,
+    version: i32,
+    inflate_limit: usize,
+    layout: Layout<'_>,
+) -> Result<Decoded, RegisterBodyError> {
+    let plain_json = !body.is_empty() && !compressed && !is_zlib_stream(body) && version >= V3_0_11;
+    if plain_json {
+        if let Layout::ReadAgainst(known) = layout {
+            if let Some(read) = incremental::read_against(body, known) {
+                return Ok(Decoded {
+                    body: read.body,
+                    reused_topics: Some(read.reused_topics),
+                    layout: Some(read.layout),
+                });
+            }
+        }
+        if !matches!(layout, Layout::Skip) {
+            if let Some((mut body_read, spans)) = fast::parse_spans(body) {
+                let made = spans.table_key.and_then(|_| {
+                    let names = body_read.wrapper.topics.iter().map(|(name, _)| name);
+                    layout::of_table(body, &spans.entry_keys, names)
+                });
+                // A layout is made only of a table naming each topic once.
+                if made.is_none() {
+                    body_read.wrapper.topics.keep_last_of_each_topic();
+                }
+                return Ok(Decoded {
+                    body: body_read,
+                    reused_topics: None,
+                    layout: made,
+                });
+            }
+        }
+    }
     let mut decoded = decode_form(body, compressed, version, inflate_limit)?;
     decoded.wrapper.topics.keep_last_of_each_topic();
-    Ok(decoded)
+    Ok(Decoded {
+        body: decoded,
+        reused_topics: None,
+        layout: None,
+    })
 }
 
 fn decode_form(

@@ -295,7 +295,10 @@ fn single_topic_registration_before_full_is_refused_without_leftovers() {
     let err = m
         .register_broker(reg("broker-a", 0, "a:1", 1, topics(&["T1"], 6)), opts(), 0)
         .unwrap_err();
-    assert_eq!(err.broker_id, 0);
+    let RegisterError::Refused(refused) = err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(refused.broker_id, 0);
     assert!(m.cluster_info().broker_addr_table.is_empty());
     assert!(m.cluster_info().cluster_addr_table.is_empty());
     // After the full registration a single-topic one is accepted.
@@ -711,15 +714,14 @@ mod applied_runs {
 
     #[derive(Debug, Clone)]
     enum Op {
-        /// One of the few tables, with one of its topics' perm changed
-        /// (when `change` falls on one), so that runs repeat.
+        /// One of the few tables, edited, so that runs repeat.
         Register {
             name: usize,
             id: i64,
             counter: i64,
             acting_master: bool,
             table: usize,
-            change: usize,
+            edit: Edit,
         },
         Wipe(usize),
         AddPerm(usize),
@@ -728,15 +730,62 @@ mod applied_runs {
         Unregister(usize, i64),
     }
 
+    /// What changes in a table between two registrations of a broker.
+    #[derive(Debug, Clone)]
+    enum Edit {
+        None,
+        /// The perm of the topic at this index.
+        Perm(prop::sample::Index),
+        Remove(prop::sample::Index),
+        /// A topic (maybe one the table has) at this index.
+        Insert(usize, prop::sample::Index),
+        /// The topic at the first index named again at the second, with
+        /// other queue counts.
+        Twice(prop::sample::Index, prop::sample::Index),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        use prop::sample::Index;
+        prop_oneof![
+            2 => Just(Edit::None),
+            2 => any::<Index>().prop_map(Edit::Perm),
+            1 => any::<Index>().prop_map(Edit::Remove),
+            1 => (0usize..TOPICS, any::<Index>()).prop_map(|(t, at)| Edit::Insert(t, at)),
+            1 => (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Edit::Twice(a, b)),
+        ]
+    }
+
+    fn edited(table: &Table, edit: &Edit) -> Table {
+        let mut t = table.clone();
+        match edit {
+            _ if t.is_empty() => {}
+            Edit::None => {}
+            Edit::Perm(i) => {
+                let i = i.index(t.len());
+                t[i].2 ^= PERM_WRITE;
+            }
+            Edit::Remove(i) => {
+                t.remove(i.index(t.len()));
+            }
+            Edit::Insert(topic, at) => t.insert(at.index(t.len() + 1), (*topic, 2, 6)),
+            Edit::Twice(from, at) => {
+                let (topic, q, perm) = t[from.index(t.len())];
+                t.insert(at.index(t.len() + 1), (topic, q % 2 + 1, perm));
+            }
+        }
+        t
+    }
+
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            8 => (0usize..2, 0i64..2, 1i64..4, any::<bool>(), 0usize..3, 0usize..200).prop_map(
-                |(name, id, counter, acting_master, table, change)| Op::Register { name, id, counter, acting_master, table, change }
+            // Mostly the first table, so that bodies repeat runs of the last.
+            24 => (0usize..2, 0i64..2, 1i64..4, any::<bool>(), prop_oneof![3 => Just(0usize), 1 => 1usize..3], edit()).prop_map(
+                |(name, id, counter, acting_master, table, edit)| Op::Register { name, id, counter, acting_master, table, edit }
             ),
             1 => (0usize..2).prop_map(Op::Wipe),
             1 => (0usize..2).prop_map(Op::AddPerm),
-            1 => (0usize..60, any::<bool>()).prop_map(|(t, c)| Op::DeleteTopic(t, c)),
-            1 => (0usize..60, 0usize..2).prop_map(|(t, n)| Op::RegisterTopic(t, n)),
+            1 => (0usize..TOPICS, any::<bool>()).prop_map(|(t, c)| Op::DeleteTopic(t, c)),
+            1 => (0usize..TOPICS, 0usize..2).prop_map(|(t, n)| Op::RegisterTopic(t, n)),
             1 => (0usize..2, 0i64..2).prop_map(|(n, id)| Op::Unregister(n, id)),
         ]
     }
@@ -748,11 +797,73 @@ mod applied_runs {
     /// Applies `op`; what it answered, in a comparable form.
     type Table = Vec<(usize, i32, i32)>;
 
+    const TOPICS: usize = 300;
+
+    /// Each topic once, as brokers send them (edits may name one twice).
     fn table() -> impl Strategy<Value = Table> {
-        prop::collection::vec(
-            (0usize..60, 1i32..3, prop::sample::select(vec![2, 4, 6])),
-            0..60,
+        prop::collection::btree_map(
+            0usize..TOPICS,
+            (1i32..3, prop::sample::select(vec![2, 4, 6])),
+            0..250,
         )
+        .prop_map(|topics| topics.into_iter().map(|(t, (q, p))| (t, q, p)).collect())
+    }
+
+    /// A broker's JSON body of `configs`, as a Java broker writes it.
+    fn json_body(counter: i64, configs: &[TopicConfig]) -> Vec<u8> {
+        let entries: Vec<String> = configs
+            .iter()
+            .map(|c| {
+                format!(
+                    r#""{n}":{{"attributes":{{}},"order":false,"perm":{p},"readQueueNums":{r},"topicFilterType":"SINGLE_TAG","topicName":"{n}","topicSysFlag":0,"writeQueueNums":{w}}}"#,
+                    n = c.topic_name,
+                    p = c.perm,
+                    r = c.read_queue_nums,
+                    w = c.write_queue_nums
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"filterServerList":[],"topicConfigSerializeWrapper":{{"dataVersion":{{"counter":{counter},"stateVersion":0,"timestamp":1}},"topicConfigTable":{{{}}},"topicQueueMappingInfoMap":{{}}}}}}"#,
+            entries.join(",")
+        )
+        .into_bytes()
+    }
+
+    /// Registers `body` as the REGISTER_BROKER handler does: a master's
+    /// body read against its last layout when `layouts`, in full otherwise
+    /// and when the table changed meanwhile.
+    fn register_json(
+        m: &RouteInfoManager,
+        template: &BrokerRegistration,
+        body: &[u8],
+        o: RouteOptions,
+        layouts: bool,
+    ) -> Result<RegisterResult, RegisterError> {
+        use crate::route::register_body::{decode_with, Layout};
+        let mut against = layouts && !o.delete_topic_with_broker_registration;
+        loop {
+            let last = against
+                .then(|| m.last_layout(&template.broker_name, template.broker_id))
+                .flatten();
+            let layout = match (&last, layouts && template.broker_id == MASTER_ID) {
+                (_, false) => Layout::Skip,
+                (None, true) => Layout::Make,
+                (Some(a), true) => a.layout.as_ref().map_or(Layout::Make, Layout::ReadAgainst),
+            };
+            let d = decode_with(body, false, 479, 1 << 24, layout).unwrap();
+            let mut r = template.clone();
+            r.wrapper = d.body.wrapper;
+            r.layout = d.layout;
+            r.reused = match (last, d.reused_topics) {
+                (Some(from), Some(topics)) => Some(Reused { from, topics }),
+                _ => None,
+            };
+            match m.register_broker(r, o, 1) {
+                Err(RegisterError::Stale) => against = false,
+                other => return other,
+            }
+        }
     }
 
     fn apply(m: &RouteInfoManager, op: &Op, tables: &[Table], o: RouteOptions) -> String {
@@ -763,27 +874,22 @@ mod applied_runs {
                 counter,
                 acting_master,
                 table,
-                change,
+                edit,
             } => {
-                let configs = tables[*table]
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &(t, q, perm))| TopicConfig {
+                let configs: Vec<TopicConfig> = edited(&tables[*table], edit)
+                    .into_iter()
+                    .map(|(t, q, perm)| TopicConfig {
                         topic_name: format!("T{t}"),
                         read_queue_nums: q,
                         write_queue_nums: q,
-                        perm: if i == *change {
-                            perm ^ PERM_WRITE
-                        } else {
-                            perm
-                        },
+                        perm,
                         ..TopicConfig::default()
                     })
                     .collect();
-                let mut r = reg(NAMES[*name], *id, &addr(*name, *id), *counter, configs);
-                r.wrapper.topics.keep_last_of_each_topic();
+                let mut r = reg(NAMES[*name], *id, &addr(*name, *id), *counter, Vec::new());
                 r.enable_acting_master = Some(*acting_master);
-                match m.register_broker(r, o, 1) {
+                let layouts = !m.forget_applied;
+                match register_json(m, &r, &json_body(*counter, &configs), o, layouts) {
                     Ok(mut res) => {
                         res.changed_topics.sort();
                         res.changed_topics.dedup();
@@ -844,12 +950,103 @@ mod applied_runs {
             let without = RouteInfoManager { forget_applied: true, ..RouteInfoManager::new() };
             for op in &ops {
                 prop_assert_eq!(apply(&with, op, &tables, o), apply(&without, op, &tables, o), "{:?}", op);
-                for t in 0..60 {
+                for t in 0..TOPICS {
                     let topic = format!("T{t}");
                     prop_assert_eq!(with.pickup_route(&topic, o), without.pickup_route(&topic, o), "{}", topic);
                 }
             }
         }
+    }
+
+    fn configs(range: std::ops::Range<usize>, perm: i32) -> Vec<TopicConfig> {
+        range
+            .map(|i| TopicConfig {
+                topic_name: format!("T{i}"),
+                read_queue_nums: 4,
+                write_queue_nums: 4,
+                perm,
+                ..TopicConfig::default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_changed_body_is_read_against_the_last_and_applied_alike() {
+        let m = RouteInfoManager::new();
+        let a = reg("broker-a", 0, "10.0.0.1:10911", 1, Vec::new());
+        let first = json_body(1, &configs(0..3000, 6));
+        register_json(&m, &a, &first, opts(), true).unwrap();
+        let last = m.last_layout("broker-a", 0).unwrap();
+        assert_eq!(last.layout.as_ref().unwrap().topics(), 3000);
+        // A slave gets no layout; nor a master whose entry was wiped.
+        assert!(m.last_layout("broker-a", 1).is_none());
+
+        let mut changed = configs(0..3000, 6);
+        changed[1234].write_queue_nums = 8;
+        changed.push(configs(9000..9001, 6).remove(0));
+        let body = json_body(2, &changed);
+        let d = crate::route::register_body::decode_with(
+            &body,
+            false,
+            479,
+            1 << 24,
+            crate::route::register_body::Layout::ReadAgainst(last.layout.as_ref().unwrap()),
+        )
+        .unwrap();
+        let reused = d.reused_topics.unwrap();
+        assert!(
+            d.body.wrapper.topics.len() <= 2 * 128,
+            "{} read",
+            d.body.wrapper.topics.len()
+        );
+        assert_eq!(reused + d.body.wrapper.topics.len(), 3001);
+        let r = register_json(&m, &a, &body, opts(), true).unwrap();
+        let mut names = r.changed_topics.clone();
+        names.sort();
+        assert_eq!(names, ["T1234", "T9000"]);
+        let route = m.pickup_route("T1234", opts()).unwrap();
+        assert_eq!(route.queue_datas[0].write_queue_nums, 8);
+        assert!(m.pickup_route("T9000", opts()).is_some());
+        assert_eq!(
+            m.last_layout("broker-a", 0)
+                .unwrap()
+                .layout
+                .as_ref()
+                .unwrap()
+                .topics(),
+            3001
+        );
+    }
+
+    #[test]
+    fn a_body_read_against_a_layout_replaced_meanwhile_is_refused_as_stale() {
+        let m = RouteInfoManager::new();
+        let a = reg("broker-a", 0, "10.0.0.1:10911", 1, Vec::new());
+        register_json(&m, &a, &json_body(1, &configs(0..500, 6)), opts(), true).unwrap();
+        let last = m.last_layout("broker-a", 0).unwrap();
+        let body = json_body(2, &configs(0..500, 6));
+        let d = crate::route::register_body::decode_with(
+            &body,
+            false,
+            479,
+            1 << 24,
+            crate::route::register_body::Layout::ReadAgainst(last.layout.as_ref().unwrap()),
+        )
+        .unwrap();
+        assert_eq!(d.reused_topics, Some(500));
+        // Another writer between the read and the registration.
+        m.wipe_write_perm("broker-a");
+        let mut r = a.clone();
+        r.wrapper = d.body.wrapper;
+        r.reused = Some(Reused {
+            from: last,
+            topics: 500,
+        });
+        assert_eq!(m.register_broker(r, opts(), 2), Err(RegisterError::Stale));
+        assert_eq!(perm_of(&m, "T7", "broker-a"), Some(4), "nothing applied");
+        // Read in full instead, it restores the write perm.
+        register_json(&m, &a, &body, opts(), true).unwrap();
+        assert_eq!(perm_of(&m, "T7", "broker-a"), Some(6));
     }
 
     #[test]

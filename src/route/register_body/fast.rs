@@ -33,31 +33,61 @@ thread_local! {
     static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
 }
 
+/// Where a body's topic table lies, as byte offsets of opening quotes
+/// (simd-json leaves every string at its place in the input).
+#[derive(Debug, Default)]
+pub(super) struct Spans {
+    /// The `"topicConfigTable"` key the walk took (the last, if repeated).
+    pub table_key: Option<usize>,
+    /// The key of each entry of that table, in order.
+    pub entry_keys: Vec<usize>,
+}
+
 /// Reads `body` as standard JSON; `None` when it is anything else or holds
 /// what the walk leaves to the tolerant reader.
 pub(super) fn parse(body: &[u8]) -> Option<RegisterBrokerBody> {
+    parse_spans(body).map(|(body, _)| body)
+}
+
+/// [`parse`], also telling where the topic table and its entries lie.
+pub(super) fn parse_spans(body: &[u8]) -> Option<(RegisterBrokerBody, Spans)> {
+    with_scratch(body.len(), |s| s.parse(body, register_body))
+}
+
+/// Reads `doc`, a topic table alone (`{"name":{...},...}`), as [`parse`]
+/// reads the table inside a body.
+pub(super) fn parse_table(doc: &[u8]) -> Option<TopicTable> {
+    with_scratch(doc.len(), |s| s.parse(doc, topic_table)).map(|(table, _)| table)
+}
+
+fn with_scratch<T>(len: usize, f: impl FnOnce(&mut Scratch) -> T) -> T {
     let mut scratch = SCRATCH
         .with(|s| s.borrow_mut().take())
         .unwrap_or_else(|| Scratch {
-            input: Vec::with_capacity(body.len()),
-            buffers: Buffers::new(body.len()),
+            input: Vec::with_capacity(len),
+            buffers: Buffers::new(len),
             tape: Tape(Vec::new()),
         });
-    let parsed = scratch.parse(body);
-    if body.len() <= KEEP_BUFFERS_UP_TO {
+    let parsed = f(&mut scratch);
+    if len <= KEEP_BUFFERS_UP_TO {
         SCRATCH.with(|s| *s.borrow_mut() = Some(scratch));
     }
     parsed
 }
 
 impl Scratch {
-    fn parse(&mut self, body: &[u8]) -> Option<RegisterBrokerBody> {
+    fn parse<T>(
+        &mut self,
+        body: &[u8],
+        walk: impl FnOnce(&mut Nodes<'_, '_>) -> Option<T>,
+    ) -> Option<(T, Spans)> {
         // The padding simd-json reads past the document is ours to give, so
         // it need not copy the body once more into a padded buffer.
         self.input.clear();
         self.input.reserve(body.len() + simd_json::INPUT_PADDING);
         self.input.extend_from_slice(body);
         self.input.resize(body.len() + simd_json::INPUT_PADDING, 0);
+        let base = self.input.as_ptr() as usize;
         let mut tape = std::mem::replace(&mut self.tape, Tape(Vec::new())).reset();
         let parsed = match simd_json::fill_tape_padded(
             &mut self.input,
@@ -65,10 +95,15 @@ impl Scratch {
             &mut self.buffers,
             &mut tape,
         ) {
-            Ok(()) => register_body(&mut Nodes {
-                nodes: &tape.0,
-                at: 0,
-            }),
+            Ok(()) => {
+                let mut n = Nodes {
+                    nodes: &tape.0,
+                    at: 0,
+                    base,
+                    spans: Spans::default(),
+                };
+                walk(&mut n).map(|v| (v, n.spans))
+            }
             Err(_) => None,
         };
         self.tape = tape.reset();
@@ -81,6 +116,9 @@ impl Scratch {
 struct Nodes<'t, 'i> {
     nodes: &'t [Node<'i>],
     at: usize,
+    /// Where the parsed input starts in memory.
+    base: usize,
+    spans: Spans,
 }
 
 impl<'i> Nodes<'_, 'i> {
@@ -101,6 +139,13 @@ impl<'i> Nodes<'_, 'i> {
         let first = self.next()?;
         self.skip_rest(first);
         Some(())
+    }
+
+    /// The offset of a string read from the tape: its opening quote's.
+    fn quote_of(&self, s: &str) -> usize {
+        (s.as_ptr() as usize)
+            .wrapping_sub(self.base)
+            .wrapping_sub(1)
     }
 
     fn str(&mut self) -> Option<&'i str> {
@@ -157,10 +202,16 @@ fn register_body(n: &mut Nodes<'_, '_>) -> Option<RegisterBrokerBody> {
 
 fn wrapper(n: &mut Nodes<'_, '_>) -> Option<TopicConfigWrapper> {
     let mut w = TopicConfigWrapper::default();
+    // A repeated wrapper key keeps the last wrapper, and its table alone.
+    n.spans = Spans::default();
     for _ in 0..n.object_or_null()? {
-        match n.str()? {
+        let key = n.str()?;
+        match key {
             "dataVersion" => w.data_version = data_version(n)?,
-            "topicConfigTable" => w.topics = topic_table(n)?,
+            "topicConfigTable" => {
+                n.spans.table_key = Some(n.quote_of(key));
+                w.topics = topic_table(n)?;
+            }
             // Static-topic mappings are kept as JSON values: rare enough to
             // leave to the tolerant reader, which builds those.
             "topicQueueMappingInfoMap" => {
@@ -191,8 +242,12 @@ fn topic_table(n: &mut Nodes<'_, '_>) -> Option<TopicTable> {
     let len = n.object_or_null()?;
     // A name is a few bytes of a config of a hundred or more.
     let mut table = TopicTable::with_capacity(len, len.saturating_mul(16));
+    n.spans.entry_keys.clear();
+    n.spans.entry_keys.reserve(len);
     for _ in 0..len {
         let key = n.str()?;
+        let quote = n.quote_of(key);
+        n.spans.entry_keys.push(quote);
         let (name, queues) = topic_config(n)?;
         // Java names the topic by its topicName, the key when that is empty.
         table.push(if name.is_empty() { key } else { name }, queues);
