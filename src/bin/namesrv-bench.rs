@@ -94,6 +94,11 @@ struct RegisterArgs {
     /// (default: two data versions alternate, so each registration changes).
     #[arg(long)]
     unchanged: bool,
+    /// How many topics the two alternating bodies differ in (their perm),
+    /// spread over the table: 0 = only the data version changes, 1 = one
+    /// topic changed as by `updateTopic`, the topic count = every topic.
+    #[arg(long = "changed-topics", default_value_t = 0)]
+    changed_topics: usize,
     /// A registration storm: every broker registers once, all at once (as
     /// after a NameServer restart), and keeps its connection open.
     #[arg(long)]
@@ -307,8 +312,18 @@ async fn progress(secs: u64, done: &AtomicU64, quiet: bool) {
     }
 }
 
-/// A RegisterBrokerBody with `k` topics in the Java JSON form.
-fn register_body(prefix: &str, k: usize, counter: u64) -> Vec<u8> {
+/// Whether topic `i` of `k` is one of `changed` spread over the table.
+fn is_changed(i: usize, k: usize, changed: usize) -> bool {
+    if changed == 0 {
+        return false;
+    }
+    let step = (k / changed).max(1);
+    i % step == 0 && i / step < changed
+}
+
+/// A RegisterBrokerBody with `k` topics in the Java JSON form; the
+/// `changed` topics (see [`is_changed`]) get perm 4 instead of 6.
+fn register_body(prefix: &str, k: usize, counter: u64, changed: usize) -> Vec<u8> {
     let mut body = String::with_capacity(k * 200 + 256);
     body.push_str(
         r#"{"filterServerList":[],"topicConfigSerializeWrapper":{"dataVersion":{"counter":"#,
@@ -320,8 +335,9 @@ fn register_body(prefix: &str, k: usize, counter: u64) -> Vec<u8> {
             body.push(',');
         }
         let t = format!("{prefix}{i}");
+        let perm = if is_changed(i, k, changed) { 4 } else { 6 };
         body.push_str(&format!(
-            r#""{t}":{{"attributes":{{}},"order":false,"perm":6,"readQueueNums":8,"topicFilterType":"SINGLE_TAG","topicName":"{t}","topicSysFlag":0,"writeQueueNums":8}}"#
+            r#""{t}":{{"attributes":{{}},"order":false,"perm":{perm},"readQueueNums":8,"topicFilterType":"SINGLE_TAG","topicName":"{t}","topicSysFlag":0,"writeQueueNums":8}}"#
         ));
     }
     // mappingDataVersion as Java 5.x brokers send it (rocketmq-namesrv requires it).
@@ -330,7 +346,7 @@ fn register_body(prefix: &str, k: usize, counter: u64) -> Vec<u8> {
 }
 
 /// The compressed form of the same topics.
-fn compressed_body(prefix: &str, k: usize, counter: u64) -> Vec<u8> {
+fn compressed_body(prefix: &str, k: usize, counter: u64, changed: usize) -> Vec<u8> {
     let version = namesrv::route::DataVersion {
         state_version: 0,
         timestamp: 1_700_000_000_000,
@@ -341,6 +357,7 @@ fn compressed_body(prefix: &str, k: usize, counter: u64) -> Vec<u8> {
             topic_name: format!("{prefix}{i}"),
             read_queue_nums: 8,
             write_queue_nums: 8,
+            perm: if is_changed(i, k, changed) { 4 } else { 6 },
             ..Default::default()
         })
         .collect();
@@ -401,18 +418,18 @@ async fn register_worker(
     };
     // Two bodies with different data versions, alternated, so every
     // registration is applied in full without the generator rebuilding megabytes.
-    let build = |counter| -> Bytes {
+    let build = |counter, changed| -> Bytes {
         if compressed {
-            compressed_body(&prefix, k, counter).into()
+            compressed_body(&prefix, k, counter, changed).into()
         } else {
-            register_body(&prefix, k, counter).into()
+            register_body(&prefix, k, counter, changed).into()
         }
     };
-    let first = build(1);
+    let first = build(1, 0);
     let second = if args.unchanged {
         first.clone()
     } else {
-        build(2)
+        build(2, args.changed_topics)
     };
     let bodies = [second, first];
     let mut counter = 1u64;
@@ -567,7 +584,7 @@ async fn run_setup(args: &SetupArgs) -> std::io::Result<()> {
         }
     }
     // Every broker serves the same topics: one body for all of them.
-    let body: Bytes = register_body(&args.topic_prefix, args.topics_per_broker, 1).into();
+    let body: Bytes = register_body(&args.topic_prefix, args.topics_per_broker, 1, 0).into();
     let mut conns = Vec::new();
     for b in 0..args.brokers {
         let mut conn = connect(args.addr).await?;

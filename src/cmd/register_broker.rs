@@ -147,6 +147,7 @@ impl RegisterBroker {
         req: &RemotingCommand,
     ) -> Result<RemotingCommand, CmdError> {
         self.registration.conn = Some(origin.conn);
+        let reused = self.registration.reused.as_ref().map(|r| r.topics);
         let result = shared.routes.register_broker(
             self.registration,
             shared.route_options(),
@@ -170,11 +171,17 @@ impl RegisterBroker {
             }
         };
         shared.route_cache.invalidate(&result.changed_topics);
-        tracing::debug!(
-            broker = %req.ext_fields.get("brokerName").map_or("", String::as_str),
-            changed_topics = result.changed_topics.len(),
-            "registration applied in full"
-        );
+        let broker = req.ext_fields.get("brokerName").map_or("", String::as_str);
+        let changed_topics = result.changed_topics.len();
+        match reused {
+            Some(reused_topics) => tracing::debug!(
+                broker = %broker, changed_topics, reused_topics,
+                "registration read against the broker's last body and applied"
+            ),
+            None => {
+                tracing::debug!(broker = %broker, changed_topics, "registration applied in full")
+            }
+        }
         Ok(answer(shared, req, result))
     }
 }

@@ -37,6 +37,10 @@ pub struct Incremental {
 pub fn read_against(body: &[u8], known: &TableLayout) -> Option<Incremental> {
     let open = memchr::memmem::find(body, TABLE_KEY)? + TABLE_KEY.len();
     let walk = walk_table(body, open, known)?;
+    if walk.reused_topics == 0 {
+        // Nothing recurs: reading it whole is no dearer.
+        return None;
+    }
     // The body with its table emptied: everything else, parsed as a body,
     // and the table key it takes must be the one found above.
     let mut rest = Vec::with_capacity(open + body.len() - walk.close);
