@@ -17,8 +17,9 @@
 # as a shared 2-core machine is noisy.
 # Then, against the three NameServers: registrations of 10,000-topic bodies
 # (namesrv-bench register, 4 brokers back to back, the Java JSON form with
-# bodyCrc32), each with a new data version, then each repeating the broker's
-# previous body (--unchanged: what a broker sends every 30 s), and
+# bodyCrc32), each with a new data version (the same topics; then one topic's
+# perm changed too, as by updateTopic; then every topic's), then each repeating
+# the broker's previous body (--unchanged: what a broker sends every 30 s), and
 # route lookups while 10 brokers x 10,000 topics re-register back to back
 # (namesrv-bench mixed): route p99 under churn over idle. Last, on a fresh
 # server of each kind, resident memory with 100 brokers x 10,000 topics.
@@ -165,6 +166,12 @@ echo "registrations: 4 brokers x 10,000 topics back to back, $SECS s each" >&2
 measure "$OURS_PID" reg "$OURS" >"$res/ours.reg"
 measure "$RUST_PID" reg "$RUST" >"$res/rust.reg"
 measure "$JAVA_PID" reg "$JAVA" >"$res/java.reg"
+echo "registrations changing one topic as well (--changed-topics 1), then every topic (--changed-topics 10000)" >&2
+for kind in one:1 all:10000; do
+  measure "$OURS_PID" reg "$OURS" --changed-topics "${kind#*:}" >"$res/ours.${kind%:*}"
+  measure "$RUST_PID" reg "$RUST" --changed-topics "${kind#*:}" >"$res/rust.${kind%:*}"
+  measure "$JAVA_PID" reg "$JAVA" --changed-topics "${kind#*:}" >"$res/java.${kind%:*}"
+done
 echo "unchanged re-registrations: the same, each broker re-sending one body (a broker whose topics did not change)" >&2
 measure "$OURS_PID" reg "$OURS" --unchanged >"$res/ours.same"
 measure "$RUST_PID" reg "$RUST" --unchanged >"$res/rust.same"
@@ -293,11 +300,16 @@ print(f"(median round of {rounds} by req/s; CPU µs/lookup = server utime+stime 
       f" / lookups answered in them; {JAVA_NOTE}, its RSS depends on it)")
 print()
 
-# Registrations: each one changed (two data versions alternate), then unchanged.
-for ext, title in (("reg", "10k-topic registrations"), ("same", "unchanged re-registrations")):
+# Registrations: each one changed (two data versions alternate; the same
+# topics, one topic's perm too, every topic's), then unchanged.
+for ext, title in (("reg", "10k-topic registrations, new data version only"),
+                   ("one", "10k-topic registrations, one topic changed too"),
+                   ("all", "10k-topic registrations, every topic changed"),
+                   ("same", "unchanged re-registrations")):
     reg = {s: lines(f"{s}.{ext}")[0] for s in ("ours", "rust", "java")}
     reg_cpu = {s: cpu_per(r["cpu_ticks"], r["requests"], 1e3) for s, r in reg.items()}
-    print(f"{title:<26}{'reg/s':>8}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/reg':>12}")
+    print(title)
+    print(f"{'':<26}{'reg/s':>8}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/reg':>12}")
     for s, r in reg.items():
         print(f"{NAMES[s]:<26}{r['per_sec']:>8.1f}{r['errors']:>8}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{reg_cpu[s]:>12.3f}")
     for s in OTHERS:

@@ -318,7 +318,7 @@ fn is_changed(i: usize, k: usize, changed: usize) -> bool {
         return false;
     }
     let step = (k / changed).max(1);
-    i % step == 0 && i / step < changed
+    i.is_multiple_of(step) && i / step < changed
 }
 
 /// A RegisterBrokerBody with `k` topics in the Java JSON form; the

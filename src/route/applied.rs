@@ -95,6 +95,23 @@ impl AppliedTopics {
             layout,
         }
     }
+
+    /// This entry, with `topics` written since by a smaller registration
+    /// of the same writer; `None` when it has no layout to keep them in or
+    /// they are too many.
+    pub fn with_rewritten<'n>(&self, topics: impl Iterator<Item = &'n str>) -> Option<Self> {
+        let layout = self.layout.as_ref()?.with_rewritten(topics)?;
+        Some(AppliedTopics {
+            layout: Some(layout),
+            ..self.clone()
+        })
+    }
+
+    /// Whether `topic` was written since, so that its run's digest no
+    /// longer vouches for it.
+    pub fn rewrote(&self, topic: &str) -> bool {
+        self.layout.as_ref().is_some_and(|l| l.rewrote(topic))
+    }
 }
 
 #[cfg(test)]

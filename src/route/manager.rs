@@ -363,16 +363,17 @@ type Slot = Option<Result<usize, usize>>;
 /// [`Current`] of each topic of the registration. Topics of runs the
 /// group's last full registration wrote are not looked up.
 fn current_queue_perms(t: &Tables, reg: &BrokerRegistration, runs: &TopicRuns) -> Vec<Current> {
-    let known = match t.applied.get(reg.broker_name.as_str()) {
-        Some(written) if written.writer == reg.broker_id => runs.known_in(written),
-        _ => Vec::new(),
-    };
+    let written = t
+        .applied
+        .get(reg.broker_name.as_str())
+        .filter(|w| w.writer == reg.broker_id);
+    let known = written.map_or_else(Vec::new, |w| runs.known_in(w));
     reg.wrapper
         .topics
         .iter()
         .enumerate()
         .map(|(i, (topic, tc))| {
-            if known.get(i) == Some(&true) {
+            if known.get(i) == Some(&true) && !written.is_some_and(|w| w.rewrote(topic)) {
                 Current::Written
             } else {
                 current_queue_perm(t, &reg.broker_name, topic, &tc)
@@ -582,12 +583,30 @@ fn register_locked(
             }
         }
         if register_first || version_changed {
-            // Every topic of the table now holds what this writer wrote.
-            let layout = reg.layout.take();
-            t.applied.insert(
-                name.clone(),
-                Arc::new(AppliedTopics::new(reg.broker_id, read_only, runs, layout)),
-            );
+            // A registration much smaller than the last full one (a Java
+            // broker sends just the topic `updateTopic` changed) leaves the
+            // rest as that one wrote them: its layout is kept, less these.
+            let kept = t
+                .applied
+                .get(&name)
+                .filter(|last| {
+                    !register_first
+                        && !deleted
+                        && reg.reused.is_none()
+                        && last.writer == reg.broker_id
+                        && last.read_only == read_only
+                        && last
+                            .layout
+                            .as_ref()
+                            .is_some_and(|l| reg.topic_count() * 4 < l.topics())
+                })
+                .and_then(|last| last.with_rewritten(reg.wrapper.topics.iter().map(|(n, _)| n)));
+            // Otherwise every topic of the table now holds what this
+            // writer wrote.
+            let entry = kept.unwrap_or_else(|| {
+                AppliedTopics::new(reg.broker_id, read_only, runs, reg.layout.take())
+            });
+            t.applied.insert(name.clone(), Arc::new(entry));
         } else if deleted {
             t.applied.remove(&name);
         }
@@ -851,17 +870,26 @@ impl RouteInfoManager {
     pub fn delete_topic(&self, topic: &str, cluster_name: Option<&str>) {
         let mut guard = self.write_tables();
         let t = &mut *guard;
-        t.applied.clear();
+        // The groups whose queue data goes no longer hold what their last
+        // registration wrote; the others still do.
         match cluster_name {
             None => {
-                t.topic_queue.remove(topic);
+                for q in t.topic_queue.remove(topic).unwrap_or_default() {
+                    t.applied.remove(&q.broker_name);
+                }
             }
             Some(cluster) => {
                 let Some(names) = t.cluster_addr.get(cluster) else {
                     return;
                 };
                 if let Some(queues) = t.topic_queue.get_mut(topic) {
-                    queues.retain(|q| !names.contains(&q.broker_name));
+                    queues.retain(|q| {
+                        let gone = names.contains(&q.broker_name);
+                        if gone {
+                            t.applied.remove(&q.broker_name);
+                        }
+                        !gone
+                    });
                     if queues.is_empty() {
                         t.topic_queue.remove(topic);
                     }
@@ -885,7 +913,11 @@ impl RouteInfoManager {
             }
             interned.push(q);
         }
-        t.applied.clear();
+        // Only the groups given queue data here stop holding what their
+        // last registration wrote.
+        for q in &interned {
+            t.applied.remove(&q.broker_name);
+        }
         let entry = t.topic_queue.entry(topic.to_string()).or_default();
         for q in interned {
             match entry.binary_search_by(|e| e.broker_name.cmp(&q.broker_name)) {

@@ -742,6 +742,9 @@ mod applied_runs {
         /// The topic at the first index named again at the second, with
         /// other queue counts.
         Twice(prop::sample::Index, prop::sample::Index),
+        /// Only the topic at this index, its perm changed (as a Java broker
+        /// registers the one topic `updateTopic` changed).
+        Only(prop::sample::Index),
     }
 
     fn edit() -> impl Strategy<Value = Edit> {
@@ -752,6 +755,7 @@ mod applied_runs {
             1 => any::<Index>().prop_map(Edit::Remove),
             1 => (0usize..TOPICS, any::<Index>()).prop_map(|(t, at)| Edit::Insert(t, at)),
             1 => (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Edit::Twice(a, b)),
+            2 => any::<Index>().prop_map(Edit::Only),
         ]
     }
 
@@ -771,6 +775,10 @@ mod applied_runs {
             Edit::Twice(from, at) => {
                 let (topic, q, perm) = t[from.index(t.len())];
                 t.insert(at.index(t.len() + 1), (topic, q % 2 + 1, perm));
+            }
+            Edit::Only(i) => {
+                let (topic, q, perm) = t[i.index(t.len())];
+                t = vec![(topic, q, perm ^ PERM_WRITE)];
             }
         }
         t

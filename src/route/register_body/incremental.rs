@@ -113,6 +113,7 @@ fn walk_table(body: &[u8], open: usize, known: &TableLayout) -> Option<Walk> {
         let found = candidate.filter(|&i| {
             let run = &known.runs[i];
             !used[i]
+                && known.stands(run)
                 && TableLayout::matches_at(body, at, run)
                 && matches!(body.get(at + run.len as usize), Some(b',' | b'}'))
         });

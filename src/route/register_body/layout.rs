@@ -15,6 +15,10 @@ use std::sync::LazyLock;
 const RUN_CUT: u64 = 32;
 const MAX_RUN: u32 = 128;
 
+/// Topics a layout keeps as rewritten since (see [`TableLayout::rewritten`])
+/// before it is dropped instead.
+const MAX_REWRITTEN: usize = 64;
+
 /// Seeded once per process: layouts never leave it.
 static KEY_SEED: LazyLock<foldhash::quality::RandomState> =
     LazyLock::new(foldhash::quality::RandomState::default);
@@ -57,11 +61,45 @@ pub struct TableLayout {
     pub(super) runs: Vec<RawRun>,
     /// [`key_tag`] of every entry's key, in body order.
     pub(super) key_tags: Vec<u32>,
+    /// Tags of topics written since by a smaller registration of the same
+    /// broker (a Java broker sends the one topic `updateTopic` changed):
+    /// runs holding one no longer stand as this body wrote them.
+    rewritten: Vec<u32>,
 }
 
 impl TableLayout {
     pub fn topics(&self) -> usize {
         self.key_tags.len()
+    }
+
+    /// Whether the topics of `run` still stand as this layout's body wrote
+    /// them (none was rewritten since).
+    pub(super) fn stands(&self, run: &RawRun) -> bool {
+        self.rewritten.is_empty() || !self.tags_of(run).iter().any(|t| self.rewritten.contains(t))
+    }
+
+    /// Whether `topic` was written since by a smaller registration.
+    pub fn rewrote(&self, topic: &str) -> bool {
+        !self.rewritten.is_empty()
+            && self
+                .rewritten
+                .contains(&key_tag(key_hash(topic.as_bytes())))
+    }
+
+    /// This layout with `topics` written since; `None` when that makes too
+    /// many to keep track of.
+    pub fn with_rewritten<'n>(&self, topics: impl Iterator<Item = &'n str>) -> Option<Self> {
+        let mut rewritten = self.rewritten.clone();
+        for topic in topics {
+            rewritten.push(key_tag(key_hash(topic.as_bytes())));
+            if rewritten.len() > MAX_REWRITTEN {
+                return None;
+            }
+        }
+        Some(TableLayout {
+            rewritten,
+            ..self.clone()
+        })
     }
 
     pub(super) fn tags_of(&self, run: &RawRun) -> &[u32] {
@@ -101,6 +139,7 @@ impl<'b> Builder<'b> {
             layout: TableLayout {
                 runs: Vec::with_capacity(topics / RUN_CUT as usize + 1),
                 key_tags: Vec::with_capacity(topics),
+                rewritten: Vec::new(),
             },
             open: None,
         }

@@ -182,4 +182,28 @@ fn periodic_re_registrations_take_the_fast_path_and_a_topic_change_does_not() {
     }
     let end: Vec<_> = brokers.iter().map(|b| three_paths(&ns, b)).collect();
     println!("paths (full, against the last body, unchanged) at the end: {end:?}");
+    // The 5.3.3 broker sent the changed topic alone, then its whole table
+    // again: that one was read against its body before the change.
+    let against = |broker: &str| {
+        ns.log()
+            .lines()
+            .filter(|l| l.contains(AGAINST_LAST) && format!("{l} ").contains(&format!("broker={broker} ")))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let big = against("fast5big");
+    for l in ns.log().lines().filter(|l| l.contains("broker=fast5big ") || l.contains("reading it in full")) {
+        println!("{l}");
+    }
+    let reused = |l: &str| -> usize {
+        l.split("reused_topics=")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    assert!(
+        big.iter().any(|l| reused(l) >= 900),
+        "fast5big's table after the change was not read against the one before"
+    );
 }
