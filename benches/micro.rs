@@ -12,7 +12,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use namesrv::remoting::codec::{encode_frame, RemotingCodec};
 use namesrv::remoting::{RemotingCommand, SerializeType};
 use namesrv::route::model::{topic_problem, TopicConfig};
-use namesrv::route::register_body;
+use namesrv::route::register_body::{self, Layout};
 use namesrv::route::{BrokerRegistration, RouteInfoManager, RouteOptions, TopicConfigWrapper};
 use tokio_util::codec::Decoder;
 
@@ -74,6 +74,44 @@ fn register_bodies(c: &mut Criterion) {
     group.bench_function("decode standard JSON (simd-json fast path)", |b| {
         b.iter(|| black_box(register_body::decode(&json, false, 479, 64 << 20).unwrap()))
     });
+    group.bench_function("decode standard JSON, making its layout", |b| {
+        b.iter(|| {
+            black_box(
+                register_body::decode_with(&json, false, 479, 64 << 20, Layout::Make).unwrap(),
+            )
+        })
+    });
+    // The next body of the same broker: a new data version and one topic's
+    // perm changed, read against the layout of the last.
+    let layout = register_body::decode_with(&json, false, 479, 64 << 20, Layout::Make)
+        .unwrap()
+        .layout
+        .unwrap();
+    let next = String::from_utf8(register_json(10_000, 2))
+        .unwrap()
+        .replacen(
+            r#""perm":6,"readQueueNums":8,"topicFilterType":"SINGLE_TAG","topicName":"Topic5000""#,
+            r#""perm":4,"readQueueNums":8,"topicFilterType":"SINGLE_TAG","topicName":"Topic5000""#,
+            1,
+        );
+    group.throughput(Throughput::Bytes(next.len() as u64));
+    group.bench_function(
+        "decode standard JSON against the last body (one topic changed)",
+        |b| {
+            b.iter(|| {
+                let d = register_body::decode_with(
+                    next.as_bytes(),
+                    false,
+                    479,
+                    64 << 20,
+                    Layout::ReadAgainst(&layout),
+                )
+                .unwrap();
+                assert!(d.reused_topics.is_some());
+                black_box(d)
+            })
+        },
+    );
     // One static-topic mapping in fastjson's dialect (an unquoted key), as a
     // 5.x broker with static topics sends: the tolerant reader's cost.
     let mut fastjson = json.clone();
