@@ -978,6 +978,12 @@ mod applied_runs {
             .collect()
     }
 
+    fn read_against(last: &AppliedTopics, body: &[u8]) -> crate::route::register_body::Decoded {
+        use crate::route::register_body::{decode_with, Layout};
+        let layout = last.layout.as_ref().unwrap();
+        decode_with(body, false, 479, 1 << 24, Layout::ReadAgainst(layout)).unwrap()
+    }
+
     #[test]
     fn a_changed_body_is_read_against_the_last_and_applied_alike() {
         let m = RouteInfoManager::new();
@@ -993,14 +999,7 @@ mod applied_runs {
         changed[1234].write_queue_nums = 8;
         changed.push(configs(9000..9001, 6).remove(0));
         let body = json_body(2, &changed);
-        let d = crate::route::register_body::decode_with(
-            &body,
-            false,
-            479,
-            1 << 24,
-            crate::route::register_body::Layout::ReadAgainst(last.layout.as_ref().unwrap()),
-        )
-        .unwrap();
+        let d = read_against(&last, &body);
         let reused = d.reused_topics.unwrap();
         assert!(
             d.body.wrapper.topics.len() <= 2 * 128,
@@ -1033,14 +1032,7 @@ mod applied_runs {
         register_json(&m, &a, &json_body(1, &configs(0..500, 6)), opts(), true).unwrap();
         let last = m.last_layout("broker-a", 0).unwrap();
         let body = json_body(2, &configs(0..500, 6));
-        let d = crate::route::register_body::decode_with(
-            &body,
-            false,
-            479,
-            1 << 24,
-            crate::route::register_body::Layout::ReadAgainst(last.layout.as_ref().unwrap()),
-        )
-        .unwrap();
+        let d = read_against(&last, &body);
         assert_eq!(d.reused_topics, Some(500));
         // Another writer between the read and the registration.
         m.wipe_write_perm("broker-a");

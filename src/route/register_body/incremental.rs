@@ -237,33 +237,25 @@ mod tests {
             .unwrap()
     }
 
-    /// The topics `body` registers read in full, and read against `known`
-    /// (those it read, and those of the runs it stepped over, which are the
-    /// ones `before` holds at those places).
     type Topics = Vec<(String, TopicQueues)>;
 
+    fn topics_of(table: &TopicTable) -> Topics {
+        table.iter().map(|(n, q)| (n.to_string(), q)).collect()
+    }
+
+    /// The topics `body` registers read in full, and read against the
+    /// layout of `before` (those it read, and those of the runs it stepped
+    /// over, which are the ones `before` holds at those places).
     fn both(before: &[u8], body: &[u8]) -> (Topics, Option<Topics>) {
         let full = decode_with(body, false, 479, 1 << 24, Layout::Skip).unwrap();
-        let mut full: Vec<_> = full
-            .body
-            .wrapper
-            .topics
-            .iter()
-            .map(|(n, q)| (n.to_string(), q))
-            .collect();
+        let mut full = topics_of(&full.body.wrapper.topics);
         full.sort_by(|a, b| a.0.cmp(&b.0));
         let known = layout_of(before);
         let earlier = decode_with(before, false, 479, 1 << 24, Layout::Skip).unwrap();
         let earlier: Vec<_> = earlier.body.wrapper.topics.iter().collect();
         let read = read_against(body, &known).map(|read| {
             // The runs stepped over, found in the new layout by their digest.
-            let mut topics: Vec<_> = read
-                .body
-                .wrapper
-                .topics
-                .iter()
-                .map(|(n, q)| (n.to_string(), q))
-                .collect();
+            let mut topics = topics_of(&read.body.wrapper.topics);
             let mut stepped = 0;
             for run in &read.layout.runs {
                 if let Some(old) = known.runs.iter().find(|r| r.digest == run.digest) {
