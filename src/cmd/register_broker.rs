@@ -71,16 +71,18 @@ impl RegisterBroker {
         }
         // Layouts are kept for masters (whose topics routes carry), and
         // reading against one cannot tell which topics a body dropped.
-        let last = (broker_id == MASTER_ID
-            && !shared.route_options().delete_topic_with_broker_registration)
-            .then(|| match reading {
-                Reading::AgainstLast => shared.routes.last_layout(&broker_name, broker_id),
-                Reading::Full => None,
-            });
-        let layout = match &last {
-            None => Layout::Skip,
-            Some(None) => Layout::Make,
-            Some(Some(applied)) => applied
+        let keeps_layout =
+            broker_id == MASTER_ID && !shared.route_options().delete_topic_with_broker_registration;
+        let last = match reading {
+            Reading::AgainstLast if keeps_layout => {
+                shared.routes.last_layout(&broker_name, broker_id)
+            }
+            _ => None,
+        };
+        let layout = match (&last, keeps_layout) {
+            (_, false) => Layout::Skip,
+            (None, true) => Layout::Make,
+            (Some(applied), true) => applied
                 .layout
                 .as_ref()
                 .map_or(Layout::Make, Layout::ReadAgainst),
@@ -101,10 +103,9 @@ impl RegisterBroker {
             layout,
         )
         .map_err(|e| CmdError::Body(format!("Failed to decode RegisterBrokerBody: {e}")))?;
-        let reused = match (last.flatten(), reused_topics) {
-            (Some(from), Some(topics)) => Some(Reused { from, topics }),
-            _ => None,
-        };
+        let reused = last
+            .zip(reused_topics)
+            .map(|(from, topics)| Reused { from, topics });
         // One unroutable topic must not cost the broker its registration.
         wrapper.topics.retain(|topic, queues| match topic_problem(topic, queues) {
             Some(problem) => {

@@ -80,18 +80,17 @@ fn walk_table(body: &[u8], open: usize, known: &TableLayout) -> Option<Walk> {
     let mut in_stretch = false;
     let mut used = vec![false; known.runs.len()];
     let mut by_first_key: Option<FastMap<u64, usize>> = None;
-    let (mut reused_topics, mut reused_runs, mut read_bytes) = (0, Vec::new(), 0usize);
+    // Tags of the entries read: equal bytes mean equal topics only if no
+    // topic is also named elsewhere in the body.
+    let mut read_tags = FastSet::default();
+    let (mut reused_topics, mut read_bytes) = (0, 0usize);
     let mut next_run = 0;
     let mut at = open;
-    if body.get(at) == Some(&b'}') {
-        return Some(Walk {
-            close: at,
-            stretches,
-            reused_topics,
-            layout: builder.finish(),
-        });
-    }
     let close = loop {
+        // An entry's key next (an empty table has nothing to step over).
+        if body.get(at) != Some(&b'"') {
+            return None;
+        }
         let key_end = layout::string_end(body, at)?;
         let key = body.get(at + 1..key_end - 1)?;
         let hash = key_hash(key);
@@ -122,12 +121,14 @@ fn walk_table(body: &[u8], open: usize, known: &TableLayout) -> Option<Walk> {
             used[i] = true;
             builder.reuse(known, run);
             reused_topics += run.topics as usize;
-            reused_runs.push(i);
             next_run = i + 1;
             in_stretch = false;
             at += run.len as usize;
         } else {
             let (_, end) = layout::entry_at(body, at)?;
+            if !read_tags.insert(key_tag(hash)) {
+                return None;
+            }
             builder.entry(at..end, hash);
             let key = at + 1..key_end - 1;
             match stretches.last_mut() {
@@ -154,25 +155,13 @@ fn walk_table(body: &[u8], open: usize, known: &TableLayout) -> Option<Walk> {
             _ => return None,
         }
     };
-    // Equal bytes mean equal topics only if no topic is also named
-    // elsewhere in the body.
-    let mut read_tags = FastSet::default();
-    for s in &stretches {
-        for key in &s.keys {
-            if !read_tags.insert(key_tag(key_hash(&body[key.clone()]))) {
-                return None;
-            }
-        }
-    }
     if !read_tags.is_empty() {
-        for &i in &reused_runs {
-            if known
-                .tags_of(&known.runs[i])
-                .iter()
-                .any(|t| read_tags.contains(t))
-            {
-                return None;
-            }
+        let reused = known.runs.iter().zip(&used).filter(|(_, u)| **u);
+        if reused
+            .flat_map(|(run, _)| known.tags_of(run))
+            .any(|t| read_tags.contains(t))
+        {
+            return None;
         }
     }
     Some(Walk {
