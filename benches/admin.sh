@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Start-to-answer time of namesrv-admin next to Java 5.3.3 mqadmin (the Java
-# peers: $ROCKETMQ_JAVA_PEERS, else the first shared/peers/java in an ancestor
+# Start-to-answer time of namesrv-admin next to Java 5.5.0 mqadmin (the
+# official Java peers, installed from Maven Central by scripts/java-peers.sh
 # of this checkout, run with its launcher's default JVM flags), each command
 # run RUNS times against our namesrv on loopback holding one registered broker
 # (namesrv-bench setup). Reported per command and tool: median wall time of a
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 source benches/lib.sh
 RUNS="${1:-10}"
 JAVA_PEERS=$(bash scripts/java-peers.sh)
-MQADMIN="$JAVA_PEERS/5.3.3/bin/mqadmin"
+MQADMIN="$JAVA_PEERS/java-5.5.0/bin/mqadmin"
 cargo build --release --bin namesrv --bin namesrv-admin --bin namesrv-bench >/dev/null 2>&1
 
 work=$(mktemp -d)

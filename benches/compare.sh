@@ -2,8 +2,8 @@
 # Side-by-side comparison of NameServers in one run, on loopback:
 #   ours      - target/release/namesrv
 #   rust      - the rocketmq-rust NameServer (crate rocketmq-namesrv 1.0, built by scripts/peers.sh)
-#   java      - the Apache RocketMQ 5.3.3 NameServer (the Java peers: $ROCKETMQ_JAVA_PEERS, else
-#               the first shared/peers/java in an ancestor of this checkout), heap $JAVA_NS_HEAP
+#   java      - the Apache RocketMQ 5.5.0 NameServer (the official build from Maven Central,
+#               installed by scripts/java-peers.sh), heap $JAVA_NS_HEAP
 #               (default -Xms1g -Xmx1g), otherwise its launcher's default flags (full JIT)
 #   echo      - namesrv-bench echo: answers every frame with a fixed body of the
 #               same size as our route answer (the ceiling of this machine)
@@ -42,8 +42,8 @@ TOPICS="TBW102,SELF_TEST_TOPIC,BenchmarkTest,OFFSET_MOVED_EVENT"
 JAVA_HEAP="${JAVA_NS_HEAP:--Xms1g -Xmx1g}"
 TICK=$(getconf CLK_TCK)
 
-JAVA_PEERS=$(bash scripts/java-peers.sh)
-JAVA_NS="$JAVA_PEERS/5.3.3/bin/mqnamesrv"
+JAVA_PEERS=$(bash scripts/java-peers.sh 5.5.0)
+JAVA_NS="$JAVA_PEERS/java-5.5.0/bin/mqnamesrv"
 
 mapfile -t bins < <(bash scripts/peers.sh)
 BROKER_BIN="${bins[0]}"; RUST_NS_BIN="${bins[1]}"
@@ -272,7 +272,7 @@ def x(a, b):  # a / b, or nan when b is 0 (a short run may see no CPU tick)
     return a / b if b else float("nan")
 
 NAMES = {"ours": "namesrv (ours)", "rust": "rocketmq-namesrv 1.0",
-         "java": "Java NameServer 5.3.3", "echo": "echo ceiling"}
+         "java": "Java NameServer 5.5.0", "echo": "echo ceiling"}
 OTHERS = ("rust", "java")
 JAVA_NOTE = f"Java heap {heap}"
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Controller failover, side by side in one run, on loopback:
 #   ours - three target/release/namesrv processes, each with its embedded controller
-#   java - three Apache RocketMQ 5.3.3 NameServers with their embedded (DLedger) controller
-#          (the Java peers: $ROCKETMQ_JAVA_PEERS, else the first shared/peers/java in an
-#          ancestor of this checkout), heap $JAVA_NS_HEAP (default -Xms128m -Xmx128m)
+#   java - three Apache RocketMQ 5.5.0 NameServers with their embedded (DLedger) controller
+#          (the official build from Maven Central, installed by scripts/java-peers.sh),
+#          heap $JAVA_NS_HEAP (default -Xms128m -Xmx128m)
 # Both sides get the same properties file apart from their own ports and paths:
 #   listenPort=P, bindAddress=127.0.0.1, kvConfigPath, configStorePath,
 #   enableControllerInNamesrv=true, controllerDLegerGroup=bench,
@@ -41,8 +41,8 @@ BROKER_HEAP="${JAVA_BROKER_HEAP:--Xms256m -Xmx256m -XX:MaxDirectMemorySize=256m 
 GROUP=bench-a
 CLUSTER=BenchCluster
 
-JAVA_PEERS=$(bash scripts/java-peers.sh)
-JAVA_HOME_533="$JAVA_PEERS/5.3.3"
+JAVA_PEERS=$(bash scripts/java-peers.sh 5.5.0)
+JAVA_HOME_550="$JAVA_PEERS/java-5.5.0"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 cargo build --release --bin namesrv --bin namesrv-admin >&2
 OURS_BIN="$CARGO_TARGET_DIR/release/namesrv"
@@ -220,7 +220,7 @@ start_ns() {
   if [ "$side" = ours ]; then
     RUST_LOG=info "$OURS_BIN" -c "$dir/namesrv.properties" >"$dir/out.log" 2>&1 &
   else # the launcher execs java: $! is the JVM
-    RMQ_HOME="$dir/home" JAVA_OPT_EXT="$NS_HEAP" "$JAVA_HOME_533/bin/mqnamesrv" -c "$dir/namesrv.properties" >"$dir/out.log" 2>&1 &
+    RMQ_HOME="$dir/home" JAVA_OPT_EXT="$NS_HEAP" "$JAVA_HOME_550/bin/mqnamesrv" -c "$dir/namesrv.properties" >"$dir/out.log" 2>&1 &
   fi
   NS_PID[$k]=$!; pids+=("${NS_PID[$k]}")
 }
@@ -248,7 +248,7 @@ mappedFileSizeCommitLog=67108864
 mappedFileSizeConsumeQueue=600000
 flushDiskType=ASYNC_FLUSH
 PROPS
-  RMQ_HOME="$dir/home" JAVA_OPT_EXT="$BROKER_HEAP" "$JAVA_HOME_533/bin/mqbroker" -c "$dir/broker.properties" >>"$dir/out.log" 2>&1 &
+  RMQ_HOME="$dir/home" JAVA_OPT_EXT="$BROKER_HEAP" "$JAVA_HOME_550/bin/mqbroker" -c "$dir/broker.properties" >>"$dir/out.log" 2>&1 &
   B_PID[$k]=$!; pids+=("${B_PID[$k]}")
   wait_port "${BP[$k]}" "${B_PID[$k]}" "$dir/out.log"
 }

@@ -2,8 +2,9 @@
 # Interop tests against real peers: the rocketmq-rust broker (a process) with
 # our namesrv, the rocketmq-rust client (linked into tests/interop), the
 # ali-ons Node.js client (tests/interop-node), the C++ client through its
-# Python binding (tests/interop-python), the Java RocketMQ 4.9.7/5.3.3
-# NameServer, brokers and mqadmin (../shared/peers/java, never copied here),
+# Python binding (tests/interop-python), the Java RocketMQ 4.9.7/5.3.3/5.5.0
+# NameServer, brokers and mqadmin (official builds from Maven Central, cached
+# outside the checkout by scripts/java-peers.sh),
 # and headless Chromium on the cluster page (tests/browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +38,7 @@ if [ ! -d tests/browser/node_modules ]; then
 fi
 export CHROMIUM_BIN="${CHROMIUM_BIN:-/usr/bin/chromium}"
 
-# The Java peers (../shared/peers/java); the tests find them through this.
+# The Java peers (Maven Central, cached); the tests find them through this.
 ROCKETMQ_JAVA_PEERS=$(bash scripts/java-peers.sh)
 export ROCKETMQ_JAVA_PEERS
 echo "Java peers: $ROCKETMQ_JAVA_PEERS" >&2

@@ -1,6 +1,7 @@
-//! The Java peers of `../shared/peers/java`: Apache RocketMQ's own NameServer,
-//! brokers and `mqadmin`, started from their launchers with small heaps on
-//! loopback and killed by PID when dropped (also when a test panics).
+//! The Java peers: Apache RocketMQ's own NameServer, brokers and `mqadmin`,
+//! the official releases from Maven Central as `scripts/java-peers.sh`
+//! installs them, started from its launchers with small heaps on loopback and
+//! killed by PID when dropped (also when a test panics).
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -9,19 +10,30 @@ use std::time::{Duration, Instant};
 
 use crate::process::{free_broker_port, manifest_dir, spawn_log_drain};
 
-/// The two RocketMQ releases the Java peers come in.
+/// The RocketMQ releases the Java peers come in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JavaVersion {
     V4_9_7,
     V5_3_3,
+    V5_5_0,
 }
 
 impl JavaVersion {
-    fn dir_name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             JavaVersion::V4_9_7 => "4.9.7",
             JavaVersion::V5_3_3 => "5.3.3",
+            JavaVersion::V5_5_0 => "5.5.0",
         }
+    }
+
+    /// `bin/` of this release's launchers.
+    pub fn bin_dir(self) -> PathBuf {
+        java_peers_dir().join(format!("java-{}", self.name())).join("bin")
+    }
+
+    fn is_5x(self) -> bool {
+        self != JavaVersion::V4_9_7
     }
 }
 
@@ -31,31 +43,27 @@ const BROKER_JVM: &str =
 const NAMESRV_JVM: &str = "-Xms128m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
 const TOOL_JVM: &str = "-Xms64m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto";
 
-/// Where the Java peers are: `$ROCKETMQ_JAVA_PEERS`, else `shared/peers/java`
-/// beside the checkout or beside one of its parents.
+/// The folder holding `java-<version>/` for each release
+/// (`scripts/java-peers.sh` prints it): `$ROCKETMQ_JAVA_PEERS`, else
+/// `$NAMESRV_INTEROP_CACHE`, else `~/.cache/namesrv-interop`.
 pub fn java_peers_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("ROCKETMQ_JAVA_PEERS") {
         return PathBuf::from(dir);
     }
-    let start = manifest_dir();
-    for ancestor in start.ancestors() {
-        let candidate = ancestor.join("shared/peers/java");
-        if candidate.join("5.3.3/bin/mqnamesrv").exists() {
-            return candidate;
-        }
+    if let Some(dir) = std::env::var_os("NAMESRV_INTEROP_CACHE") {
+        return PathBuf::from(dir);
     }
-    panic!(
-        "the Java RocketMQ peers were not found: set ROCKETMQ_JAVA_PEERS to the directory \
-         holding 4.9.7/ and 5.3.3/ (../shared/peers/java of the checkout)"
-    );
+    let home = std::env::var_os("HOME").expect("HOME is not set");
+    PathBuf::from(home).join(".cache/namesrv-interop")
 }
 
-fn launcher(version: JavaVersion, name: &str) -> PathBuf {
-    let path = java_peers_dir()
-        .join(version.dir_name())
-        .join("bin")
-        .join(name);
-    assert!(path.exists(), "Java launcher missing: {}", path.display());
+pub(crate) fn launcher(version: JavaVersion, name: &str) -> PathBuf {
+    let path = version.bin_dir().join(name);
+    assert!(
+        path.exists(),
+        "Java launcher missing: {} (run scripts/java-peers.sh)",
+        path.display()
+    );
     path
 }
 
@@ -215,12 +223,12 @@ impl JavaNamesrv {
         );
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         process.wait_listening(addr, Duration::from_secs(60));
-        println!("java namesrv {} on {addr}", version.dir_name());
+        println!("java namesrv {} on {addr}", version.name());
         JavaNamesrv { process, addr }
     }
 }
 
-/// A Java 5.3.3 NameServer with its embedded controller
+/// A Java 5.5.0 NameServer with its embedded controller
 /// (`enableControllerInNamesrv=true`), a group of one.
 pub struct JavaControllerNamesrv {
     pub namesrv: JavaNamesrv,
@@ -234,7 +242,7 @@ impl JavaControllerNamesrv {
         let peers = format!("n0-127.0.0.1:{port}");
         let store = dir.join("controller").display().to_string();
         let mut namesrv = JavaNamesrv::start(
-            JavaVersion::V5_3_3,
+            JavaVersion::V5_5_0,
             dir,
             &[
                 ("enableControllerInNamesrv", "true"),
@@ -282,7 +290,7 @@ pub struct JavaBrokerConf<'a> {
 
 impl JavaBroker {
     /// Starts the broker and returns once it listens (it registers later: a
-    /// 4.9.7 broker about 10 s after start, a 5.3.3 one at start).
+    /// 4.9.7 broker about 10 s after start, a 5.x one at start).
     pub fn start(dir: &Path, conf: JavaBrokerConf<'_>) -> JavaBroker {
         std::fs::create_dir_all(dir).unwrap();
         let port = free_broker_port();
@@ -307,7 +315,7 @@ impl JavaBroker {
             ("autoCreateTopicEnable", "true"),
             ("flushDiskType", "ASYNC_FLUSH"),
         ]);
-        if conf.version == JavaVersion::V5_3_3 {
+        if conf.version.is_5x() {
             // 4.9.7 has no bindAddress: it listens on every interface.
             props.extend(owned(&[("bindAddress", "127.0.0.1")]));
         }

@@ -1,7 +1,7 @@
 //! Issue 11: invariants of our controller under repeated random faults.
 //!
 //! Three of our namesrv processes with the embedded controller and three
-//! Java 5.3.3 brokers of one group in controller mode. For a bounded number
+//! Java 5.5.0 brokers of one group in controller mode. For a bounded number
 //! of rounds (`CHAOS_ROUNDS`, default 10) one random fault, chosen by a
 //! seeded generator (`CHAOS_SEED`, else the time; printed, so a failure can
 //! be replayed): kill -9 a broker and restart it, SIGSTOP a broker (below or
@@ -42,7 +42,7 @@ use bytes::BytesMut;
 use namesrv::remoting::codec::encode_frame;
 use namesrv::remoting::{RemotingCodec, RemotingCommand};
 use namesrv_interop::controller::{body_json, ext, loopback, signal, ControllerCluster};
-use namesrv_interop::{free_broker_port, java_peers_dir, request};
+use namesrv_interop::{free_broker_port, request, JavaVersion};
 use serde_json::Value;
 use tokio_util::codec::Decoder;
 
@@ -155,7 +155,7 @@ impl Rng {
 // The processes: our controllers are the harness's `ControllerCluster`, the
 // brokers these.
 
-/// A Java 5.3.3 broker in controller mode on fixed ports, so a restart
+/// A Java 5.5.0 broker in controller mode on fixed ports, so a restart
 /// keeps its address (and, by its identity file, its id).
 struct JBroker {
     dir: PathBuf,
@@ -215,7 +215,7 @@ impl JBroker {
             .append(true)
             .open(self.dir.join("out.log"))
             .unwrap();
-        let child = Command::new(java_peers_dir().join("5.3.3/bin/mqbroker"))
+        let child = Command::new(JavaVersion::V5_5_0.bin_dir().join("mqbroker"))
             .arg("-c")
             .arg(self.dir.join("broker.properties"))
             .env("RMQ_HOME", self.dir.join("home"))

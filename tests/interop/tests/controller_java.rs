@@ -1,4 +1,4 @@
-//! Issue 11: Java 5.3.3 brokers in controller mode on three of our namesrv
+//! Issue 11: Java 5.5.0 brokers in controller mode on three of our namesrv
 //! processes with the embedded controller. The brokers get their ids and
 //! roles from our controllers and register with our NameServers; Java's
 //! `mqadmin` controller commands work against ours; the group fails over

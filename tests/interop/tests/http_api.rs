@@ -1,5 +1,5 @@
 //! Issue 14's HTTP listener (`httpListenPort`) with real brokers registered:
-//! a Java 5.3.3 broker (`../shared/peers/java`) and the rocketmq-rust broker.
+//! a Java 5.5.0 broker (Maven Central, `scripts/java-peers.sh`) and the rocketmq-rust broker.
 //! Every endpoint is checked against what the remoting port answers for the
 //! same state (cluster info, topic lists, routes, KV), bad inputs get JSON
 //! errors, `/metrics` parses as Prometheus text, and a broker killed with
@@ -130,7 +130,7 @@ fn java_broker(dir: &Path, ns: &str, cluster: &str, name: &str) -> JavaBroker {
     JavaBroker::start(
         dir,
         JavaBrokerConf {
-            version: JavaVersion::V5_3_3,
+            version: JavaVersion::V5_5_0,
             cluster,
             name,
             id: 0,

@@ -1,5 +1,5 @@
 //! Issue 10, acting master: with `supportActingMaster=true` on both
-//! NameServers and a 5.3.3 master and slave with
+//! NameServers and a 5.5.0 master and slave with
 //! `enableSlaveActingMaster=true`, the master is killed with SIGKILL; the
 //! route answer then names the slave as acting master on ours exactly as on
 //! Java's (same brokerAddrs, same flags), compared by the harness.
@@ -16,13 +16,13 @@ fn killed_master_leaves_the_slave_acting_as_on_java() {
     let dir = tempfile::tempdir().unwrap();
     let acting = [("supportActingMaster", "true")];
     let ours = Namesrv::start(&dir.path().join("ours"), &acting);
-    let java = JavaNamesrv::start(JavaVersion::V5_3_3, &dir.path().join("java-ns"), &acting);
+    let java = JavaNamesrv::start(JavaVersion::V5_5_0, &dir.path().join("java-ns"), &acting);
     let both = format!("{};{}", ours.addr, java.addr);
     let broker = |id, role, sub: &str| {
         JavaBroker::start(
             &dir.path().join(sub),
             JavaBrokerConf {
-                version: JavaVersion::V5_3_3,
+                version: JavaVersion::V5_5_0,
                 cluster: CLUSTER,
                 name: "act5",
                 id,

@@ -1,4 +1,4 @@
-//! Issue 13: `namesrv-admin` prints what Java 5.3.3 `mqadmin` prints, for
+//! Issue 13: `namesrv-admin` prints what Java 5.5.0 `mqadmin` prints, for
 //! the same state, against our namesrv and against the Java NameServer, and
 //! its controller commands work against Java's controller (embedded in the
 //! Java NameServer) with two controller-mode Java brokers. The only text
@@ -31,7 +31,7 @@ impl Fleet {
         let plain = JavaBroker::start(
             &dir.path().join("plain"),
             JavaBrokerConf {
-                version: JavaVersion::V5_3_3,
+                version: JavaVersion::V5_5_0,
                 cluster: CLUSTER,
                 name: "ab",
                 id: 0,
@@ -46,7 +46,7 @@ impl Fleet {
                 JavaBroker::start(
                     &dir.path().join(format!("cb{i}")),
                     JavaBrokerConf {
-                        version: JavaVersion::V5_3_3,
+                        version: JavaVersion::V5_5_0,
                         cluster: CTL_CLUSTER,
                         name: "cb",
                         id: -1,
@@ -83,7 +83,7 @@ impl Fleet {
 
     fn mqadmin(&self, args: &[&str]) -> ToolOutput {
         let started = Instant::now();
-        let out = mqadmin(JavaVersion::V5_3_3, &self.dir.path().join("mqadmin"), args);
+        let out = mqadmin(JavaVersion::V5_5_0, &self.dir.path().join("mqadmin"), args);
         println!(
             "$ mqadmin {} ({} ms)\n{}{}",
             args.join(" "),

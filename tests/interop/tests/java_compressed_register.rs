@@ -1,6 +1,6 @@
-//! Issue 10, beyond Java: a 5.3.3 broker with `compressedRegister=true`
+//! Issue 10, beyond Java: a 5.5.0 broker with `compressedRegister=true`
 //! sends a zlib body with `compressed=false` in its REGISTER_BROKER header
-//! (an upstream bug). The Java 5.3.3 NameServer fails it with SYSTEM_ERROR
+//! (an upstream bug). The Java 5.5.0 NameServer fails it with SYSTEM_ERROR
 //! and never routes the broker; ours recognises the zlib stream and does.
 
 use std::time::Duration;
@@ -11,12 +11,12 @@ use namesrv_interop::*;
 fn compressed_register_with_a_false_header_routes_on_ours_only() {
     let dir = tempfile::tempdir().unwrap();
     let ours = Namesrv::start(&dir.path().join("ours"), &[]);
-    let java = JavaNamesrv::start(JavaVersion::V5_3_3, &dir.path().join("java-ns"), &[]);
+    let java = JavaNamesrv::start(JavaVersion::V5_5_0, &dir.path().join("java-ns"), &[]);
     let both = format!("{};{}", ours.addr, java.addr);
     let broker = JavaBroker::start(
         &dir.path().join("broker"),
         JavaBrokerConf {
-            version: JavaVersion::V5_3_3,
+            version: JavaVersion::V5_5_0,
             cluster: "ZipCluster",
             name: "zip5",
             id: 0,

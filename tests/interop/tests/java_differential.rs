@@ -1,10 +1,12 @@
-//! Issue 10 with the Java peers: a 4.9.7 broker, a 5.3.3 master and a 5.3.3
-//! slave of it register with our namesrv and a Java 5.3.3 NameServer at once
-//! (`namesrvAddr=ours;java`, as operators run two NameServers). Every read
-//! request then gets the same answer from both (the differential harness),
-//! Java's `mqadmin` prints the same against both for every NameServer
-//! command, and a message sent with `mqadmin sendMessage` through our
-//! namesrv is read back with `mqadmin consumeMessage`.
+//! The official Java peers against ours and Java's latest NameServer: a 4.9.7
+//! broker, a 5.3.3 broker, a 5.5.0 master and a 5.5.0 slave of it register
+//! with our namesrv, a Java 5.5.0 NameServer and a Java 5.3.3 one at once
+//! (`namesrvAddr=ours;java;java`, as operators run several NameServers). Every
+//! read request then gets the same answer from ours and Java 5.5.0 (the
+//! differential harness; where 5.3.3 answers otherwise than 5.5.0 the test
+//! prints it), Java 5.5.0's `mqadmin` prints the same against both for every
+//! NameServer command, and a message sent with `mqadmin sendMessage` through
+//! our namesrv is read back with `mqadmin consumeMessage`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,8 +16,10 @@ use namesrv::remoting::RemotingCommand;
 use namesrv_interop::*;
 
 const CLUSTER: &str = "DiffCluster";
-/// MQVersion numbers: 5.3.3 (current) and 4.9.3, the last version before
-/// clients read standard JSON (they get the fastjson form, unquoted keys).
+/// MQVersion numbers: 5.5.0 (current), 5.3.3, and 4.9.3, the last version
+/// before clients read standard JSON (they get the fastjson form, unquoted
+/// keys).
+const V5_5_0: i32 = 513;
 const V5_3_3: i32 = 479;
 const V4_9_3: i32 = 400;
 
@@ -23,9 +27,12 @@ struct Fleet {
     dir: tempfile::TempDir,
     ours: Namesrv,
     java: JavaNamesrv,
+    /// The second reference: printed where it answers otherwise than 5.5.0.
+    java533: JavaNamesrv,
     // Dropped (killed) before the NameServers, in reverse order of start.
     b5_slave: JavaBroker,
     b5: JavaBroker,
+    b53: JavaBroker,
     b4: JavaBroker,
 }
 
@@ -33,8 +40,9 @@ impl Fleet {
     fn start() -> Fleet {
         let dir = tempfile::tempdir().unwrap();
         let ours = Namesrv::start(&dir.path().join("ours"), &[]);
-        let java = JavaNamesrv::start(JavaVersion::V5_3_3, &dir.path().join("java-ns"), &[]);
-        let both = format!("{};{}", ours.addr, java.addr);
+        let java = JavaNamesrv::start(JavaVersion::V5_5_0, &dir.path().join("java-ns"), &[]);
+        let java533 = JavaNamesrv::start(JavaVersion::V5_3_3, &dir.path().join("java533"), &[]);
+        let all = format!("{};{};{}", ours.addr, java.addr, java533.addr);
         let broker = |version, name, id, role, sub: &str| {
             JavaBroker::start(
                 &dir.path().join(sub),
@@ -44,25 +52,28 @@ impl Fleet {
                     name,
                     id,
                     role,
-                    namesrv: &both,
+                    namesrv: &all,
                     extra: &[],
                 },
             )
         };
         let b4 = broker(JavaVersion::V4_9_7, "j4", 0, "ASYNC_MASTER", "b4");
-        let b5 = broker(JavaVersion::V5_3_3, "j5", 0, "ASYNC_MASTER", "b5");
-        let b5_slave = broker(JavaVersion::V5_3_3, "j5", 1, "SLAVE", "b5s");
+        let b53 = broker(JavaVersion::V5_3_3, "j53", 0, "ASYNC_MASTER", "b53");
+        let b5 = broker(JavaVersion::V5_5_0, "j5", 0, "ASYNC_MASTER", "b5");
+        let b5_slave = broker(JavaVersion::V5_5_0, "j5", 1, "SLAVE", "b5s");
         let fleet = Fleet {
             dir,
             ours,
             java,
+            java533,
             b5_slave,
             b5,
+            b53,
             b4,
         };
-        for ns in [fleet.ours.addr, fleet.java.addr] {
-            let want = [&fleet.b4, &fleet.b5, &fleet.b5_slave];
-            wait_for(Duration::from_secs(90), "all three brokers on both", || {
+        for ns in [fleet.ours.addr, fleet.java.addr, fleet.java533.addr] {
+            let want = [&fleet.b4, &fleet.b53, &fleet.b5, &fleet.b5_slave];
+            wait_for(Duration::from_secs(90), "all four brokers on all", || {
                 want.iter().all(|b| {
                     cluster_info(ns)["brokerAddrTable"][&b.name]["brokerAddrs"][b.id.to_string()]
                         == b.addr.as_str()
@@ -84,7 +95,7 @@ impl Fleet {
     }
 
     fn mqadmin(&self, args: &[&str]) -> ToolOutput {
-        let out = mqadmin(JavaVersion::V5_3_3, &self.tool_home(), args);
+        let out = mqadmin(JavaVersion::V5_5_0, &self.tool_home(), args);
         println!("$ mqadmin {}\n{}{}", args.join(" "), out.stdout, out.stderr);
         out
     }
@@ -99,7 +110,7 @@ impl Fleet {
             || {
                 let c = diff.compare(
                     topic,
-                    &route_request(topic, V5_3_3),
+                    &route_request(topic, V5_5_0),
                     namesrv::remoting::SerializeType::Json,
                 );
                 c.ours.code == 0 && c.differences.is_empty()
@@ -119,8 +130,8 @@ fn java_brokers_on_ours_and_java_nameservers() {
     let fleet = Fleet::start();
     let diff = fleet.diff();
     println!(
-        "brokers registered on both: j4 (4.9.7) {}, j5 (5.3.3) {}, j5 slave {}",
-        fleet.b4.addr, fleet.b5.addr, fleet.b5_slave.addr
+        "brokers registered on all: j4 (4.9.7) {}, j53 (5.3.3) {}, j5 (5.5.0) {}, j5 slave {}",
+        fleet.b4.addr, fleet.b53.addr, fleet.b5.addr, fleet.b5_slave.addr
     );
 
     // A topic made by the admin tool, on every master of the cluster.
@@ -137,6 +148,7 @@ fn java_brokers_on_ours_and_java_nameservers() {
     fleet.wait_routes_agree("DiffTopic");
 
     read_requests_answer_alike(&diff);
+    read_requests_of_5_3_3_and_5_5_0(&fleet);
     admin_commands_print_alike(&fleet);
     send_and_consume_through_ours(&fleet);
 }
@@ -148,12 +160,13 @@ fn read_requests_answer_alike(diff: &Differential) {
         "SELF_TEST_TOPIC",
         CLUSTER,
         "j4",
+        "j53",
         "j5",
         "DiffTopic",
         "NoSuchTopic",
     ];
     for topic in topics {
-        for version in [V5_3_3, V4_9_3] {
+        for version in [V5_5_0, V5_3_3, V4_9_3] {
             let answer = diff.assert_same(
                 &format!("105 {topic} v{version}"),
                 &route_request(topic, version),
@@ -175,7 +188,7 @@ fn read_requests_answer_alike(diff: &Differential) {
     diff.assert_same("311 unit topics", &with(311, &[]));
     diff.assert_same("312 has-unit-sub topics", &with(312, &[]));
     diff.assert_same("313 has-unit-sub-ununit topics", &with(313, &[]));
-    for name in ["j4", "j5", "nope"] {
+    for name in ["j4", "j53", "j5", "nope"] {
         diff.assert_same(
             &format!("901 member group {name}"),
             &with(901, &[("clusterName", CLUSTER), ("brokerName", name)]),
@@ -209,6 +222,37 @@ fn read_requests_answer_alike(diff: &Differential) {
     // Both refuse with SYSTEM_ERROR; Java's remark is the text of the
     // NullPointerException its lookup throws, ours names the field (README).
     diff.assert_differs_only_in("322 without header fields", &with(322, &[]), &["remark"]);
+}
+
+/// The second reference: the read requests above, sent to Java 5.3.3 and
+/// Java 5.5.0. Ours follows 5.5.0; what 5.3.3 answers otherwise is printed
+/// (the compatibility notes list it), not asserted.
+fn read_requests_of_5_3_3_and_5_5_0(fleet: &Fleet) {
+    let old = Differential {
+        ours: fleet.java533.addr,
+        java: fleet.java.addr,
+    };
+    let mut requests: Vec<(String, RemotingCommand)> = Vec::new();
+    for topic in ["TBW102", "DiffTopic", "j5", "NoSuchTopic"] {
+        for version in [V5_5_0, V4_9_3] {
+            requests.push((format!("105 {topic} v{version}"), route_request(topic, version)));
+        }
+    }
+    for (name, code) in [("cluster info", 106), ("all topics", 206), ("system topics", 304)] {
+        requests.push((format!("{code} {name}"), request(code, &[])));
+    }
+    let mut differing = 0;
+    for (what, req) in &requests {
+        let c = old.compare(what, req, namesrv::remoting::SerializeType::Json);
+        if !c.differences.is_empty() {
+            differing += 1;
+            println!("5.3.3 (left) answers otherwise than 5.5.0 (right): {c}");
+        }
+    }
+    println!(
+        "5.3.3 against 5.5.0: {differing} of {} read requests answered otherwise",
+        requests.len()
+    );
 }
 
 /// (brokerName, id, address) of every broker the Java NameServer knows.
@@ -271,7 +315,7 @@ fn admin_commands_print_alike(fleet: &Fleet) {
     // Past #Addr, clusterList prints each broker's own runtime statistics
     // (read from the broker, not the NameServer, a moment apart).
     let listed = same_in_columns(&["clusterList"], 4);
-    assert_eq!(listed.lines().count(), 4, "{listed}");
+    assert_eq!(listed.lines().count(), 5, "{listed}");
 
     let text = same(&[
         "updateKvConfig",
@@ -331,7 +375,7 @@ fn admin_commands_print_alike(fleet: &Fleet) {
         fleet.wait_routes_agree("DiffTopic");
         let route = fleet.diff().assert_same(
             &format!("105 after {cmd}"),
-            &route_request("DiffTopic", V5_3_3),
+            &route_request("DiffTopic", V5_5_0),
         );
         let j5 = route.json()["queueDatas"]
             .as_array()
@@ -352,7 +396,7 @@ fn admin_commands_print_alike(fleet: &Fleet) {
     assert!(text.contains("from NameServer success"), "{text}");
     fleet
         .diff()
-        .assert_same("105 after deleteTopic", &route_request("GoneTopic", V5_3_3));
+        .assert_same("105 after deleteTopic", &route_request("GoneTopic", V5_5_0));
 }
 
 /// getNamesrvConfig lines, minus what each server was given in its own file.

@@ -1,14 +1,14 @@
-//! Issue 12 with real brokers: a Java 5.3.3 broker, a Java 4.9.7 broker and
+//! Issue 12 with real brokers: Java 5.5.0, 5.3.3 and 4.9.7 brokers and
 //! a rocketmq-rust broker re-register every 10 s (their shortest period).
 //! The Java brokers' periodic re-registrations repeat the previous one byte
-//! for byte (but the 5.3.3 body's mappingDataVersion stamp) and take
+//! for byte (but the 5.x body's mappingDataVersion stamp) and take
 //! namesrv's fast path (liveness refreshed, body not parsed); a topic made
 //! with `mqadmin updateTopic` changes a broker's data version, so its next
 //! registration takes the full path and the topic is routed. The
 //! rocketmq-rust broker 1.0 writes its topic table in a new order every time
 //! (a Rust HashMap), so each of its registrations is parsed (in full, or
 //! against its last body where runs of it recur); they change nothing. namesrv's debug log names the path of every registration.
-//! Two more 5.3.3 brokers start with 1,000 topics each, one sending plain
+//! Two more 5.5.0 brokers start with 1,000 topics each, one sending plain
 //! JSON (about 150 KB) and one compressed (`compressedRegister=true`): their
 //! repeats are recognised from the header and the body's first bytes, and
 //! the rest of the body is dropped unread.
@@ -93,14 +93,15 @@ fn periodic_re_registrations_take_the_fast_path_and_a_topic_change_does_not() {
             },
         )
     };
-    let _b5 = java(JavaVersion::V5_3_3, "fast5", "b5", &period);
+    let _b5 = java(JavaVersion::V5_5_0, "fast5", "b5", &period);
+    let _b53 = java(JavaVersion::V5_3_3, "fast53", "b53", &period);
     let _b4 = java(JavaVersion::V4_9_7, "fast4", "b4", &period);
     seed_topics(&dir.path().join("big"), 1000);
-    let _big = java(JavaVersion::V5_3_3, "fast5big", "big", &period);
+    let _big = java(JavaVersion::V5_5_0, "fast5big", "big", &period);
     seed_topics(&dir.path().join("z"), 1000);
-    let _z = java(JavaVersion::V5_3_3, "fast5z", "z", &compressed);
+    let _z = java(JavaVersion::V5_5_0, "fast5z", "z", &compressed);
     let _rust = Broker::start_with(&addr, CLUSTER, "fastrs", &dir.path().join("rs"), &period);
-    let brokers = ["fast5", "fast4", "fast5big", "fast5z"];
+    let brokers = ["fast5", "fast53", "fast4", "fast5big", "fast5z"];
 
     wait_for(
         Duration::from_secs(90),
@@ -149,7 +150,7 @@ fn periodic_re_registrations_take_the_fast_path_and_a_topic_change_does_not() {
     println!("paths (parsed, unchanged) before the topic change: {before:?}");
 
     let out = mqadmin(
-        JavaVersion::V5_3_3,
+        JavaVersion::V5_5_0,
         &dir.path().join("mqadmin"),
         &["updateTopic", "-n", &addr, "-c", CLUSTER, "-t", "FastTopic"],
     );

@@ -1,5 +1,5 @@
 //! The fleet of `controller_java`: three of our controller nodes and two
-//! Java 5.3.3 brokers of one group in controller mode, plus the probes and
+//! Java 5.5.0 brokers of one group in controller mode, plus the probes and
 //! `mqadmin` runs its tests share.
 
 use std::time::{Duration, Instant};
@@ -47,7 +47,7 @@ impl Fleet {
                         JavaBroker::start(
                             &dir,
                             JavaBrokerConf {
-                                version: JavaVersion::V5_3_3,
+                                version: JavaVersion::V5_5_0,
                                 cluster: CLUSTER,
                                 name: GROUP,
                                 id: -1,
@@ -213,7 +213,7 @@ impl Fleet {
 
     pub fn mqadmin(&self, args: &[&str]) -> ToolOutput {
         let started = Instant::now();
-        let out = mqadmin(JavaVersion::V5_3_3, &self.dir.path().join("mqadmin"), args);
+        let out = mqadmin(JavaVersion::V5_5_0, &self.dir.path().join("mqadmin"), args);
         println!(
             "$ mqadmin {} ({} ms)\n{}{}",
             args.join(" "),
