@@ -72,7 +72,10 @@ fn choose(
             sync_state_set: &set.sync.sync_state_set,
             all_replicas: all.as_ref(),
             old_master: set.sync.master_broker_id,
-            prefer: req.designate_elect.then_some(req.broker_id),
+            // designateElect without a brokerId names nobody: read as a
+            // target of -1 it would match no broker and depose a live
+            // master, so it is an undesignated election instead.
+            prefer: (req.designate_elect && req.broker_id != -1).then_some(req.broker_id),
         },
     )
 }
@@ -256,6 +259,30 @@ mod tests {
         assert_eq!(code(&out), ResponseCode::CONTROLLER_MASTER_STILL_EXIST);
         let out = run(&s, &table(&[1], &[2]), &admin(2));
         assert_eq!(code(&out), ResponseCode::CONTROLLER_ELECT_MASTER_FAILED);
+    }
+
+    /// An admin 1002 that designates nobody (designateElect=true and no
+    /// brokerId) must not depose a live master: Java answers 2011 and
+    /// keeps it; reading the missing id as a target of -1 matched nobody
+    /// and committed ElectMaster{None}.
+    #[test]
+    fn designate_elect_without_a_broker_id_keeps_a_live_master() {
+        let s = state(&[1, 2], Some(1), &[1, 2]);
+        let t = table(&[1, 2], &[]);
+        let req = ElectMasterRequest::decode(&ext(&[
+            ("clusterName", "c"),
+            ("brokerName", "b"),
+            ("designateElect", "true"),
+        ]));
+        let out = run(&s, &t, &req);
+        assert_eq!(code(&out), ResponseCode::CONTROLLER_MASTER_STILL_EXIST);
+        assert_eq!(hdr(&out, "masterBrokerId"), Some("1"));
+        assert_eq!(hdr(&out, "masterEpoch"), Some("1"));
+        assert!(out.events.is_empty() && out.role_change.is_none());
+        // With the master gone it behaves as an undesignated election.
+        let out = run(&s, &table(&[2], &[1]), &req);
+        assert_eq!(code(&out), ResponseCode::SUCCESS);
+        assert_eq!(hdr(&out, "masterBrokerId"), Some("2"));
     }
 
     #[test]
