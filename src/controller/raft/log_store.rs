@@ -3,7 +3,8 @@
 //! - `raft-log`: append-only records `len:u32 BE | crc32:u32 BE | json entry`,
 //!   written and fsync'd before an append is acknowledged. A record cut off
 //!   by a crash (the only one that can be: nothing after it was ever
-//!   acknowledged) fails its length or CRC check and is dropped on load.
+//!   acknowledged) fails its length or CRC check, or reads as length 0
+//!   (a zero-filled tail), and is dropped on load.
 //! - `raft-vote.json`, `raft-committed.json`, `raft-purged.json`: small
 //!   files replaced atomically (temp file, fsync, rename, dir fsync).
 //!
@@ -186,7 +187,13 @@ fn load_records(path: &Path) -> Result<(Vec<RaftEntry>, u64), RaftError> {
         let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
         let crc = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
         let start = at + RECORD_HEADER;
-        let Some(payload) = bytes.get(start..start + len).filter(|_| len <= MAX_RECORD) else {
+        // We never write an empty record, and a zero header passes the CRC
+        // check (the CRC-32 of nothing is 0): it is a zero-filled tail that
+        // a crash left behind, torn like any other.
+        let Some(payload) = bytes
+            .get(start..start + len)
+            .filter(|_| len > 0 && len <= MAX_RECORD)
+        else {
             break;
         };
         if crc32fast::hash(payload) != crc {

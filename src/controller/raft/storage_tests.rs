@@ -139,3 +139,28 @@ async fn snapshot_restores_state_and_applied_mark() {
         Some(3)
     );
 }
+
+/// A crash can leave the log's tail zero-filled (the file grew, the data
+/// never reached the disk). A zero header passes the CRC check (the CRC-32
+/// of nothing is 0), so it must be read as the torn record it is, not as
+/// an entry that fails to parse and stops the node from starting.
+#[tokio::test]
+async fn a_zero_filled_tail_is_a_torn_record() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut log = LogStore::open(dir.path()).unwrap();
+        append(&mut log, (1..=3).map(|i| apply_id(i, i as i64)).collect()).await;
+    }
+    let path = dir.path().join("raft-log");
+    let whole = std::fs::metadata(&path).unwrap().len();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(&[0u8; 4096]);
+    std::fs::write(&path, &bytes).unwrap();
+
+    let mut log = LogStore::open(dir.path()).expect("a zero-filled tail must not stop start-up");
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), whole);
+    assert_eq!(
+        indexes(&log.try_get_log_entries(0..).await.unwrap()),
+        [1, 2, 3]
+    );
+}
