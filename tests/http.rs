@@ -268,3 +268,56 @@ fn a_page_past_any_list_is_refused_not_wrapped() {
     assert_eq!(status, 400, "{body}");
     assert!(body["error"].is_string(), "{body}");
 }
+
+/// Request codes Java added in 5.4/5.5 (timer engine, lite topics) are
+/// broker requests: answered REQUEST_CODE_NOT_SUPPORTED with Java's remark,
+/// as the Java 5.5.0 NameServer does, and counted under their own names.
+#[test]
+fn request_codes_of_5_5_are_refused_and_named() {
+    let (server, port) = start(&[]);
+    let mut client = server.client();
+    let codes = [
+        (5001, "SWITCH_TIMER_ENGINE"),
+        (200070, "POP_LITE_MESSAGE"),
+        (200071, "LITE_SUBSCRIPTION_CTL"),
+        (200072, "ACK_LITE_MESSAGE"),
+        (200073, "NOTIFY_UNSUBSCRIBE_LITE"),
+        (200074, "GET_BROKER_LITE_INFO"),
+        (200075, "GET_PARENT_TOPIC_INFO"),
+        (200076, "GET_LITE_TOPIC_INFO"),
+        (200077, "GET_LITE_CLIENT_INFO"),
+        (200078, "GET_LITE_GROUP_INFO"),
+        (200079, "TRIGGER_LITE_DISPATCH"),
+    ];
+    for (code, _) in codes {
+        let resp = client.call(request(code, &[]));
+        assert_eq!(resp.code, 3, "code {code}");
+        assert_eq!(
+            resp.remark.as_deref(),
+            Some(format!(" request type {code} not supported").as_str())
+        );
+    }
+    let m = scrape(port);
+    for (code, name) in codes {
+        assert_eq!(
+            sample(
+                &m,
+                "namesrv_requests_total",
+                &[("code", name), ("response", "REQUEST_CODE_NOT_SUPPORTED")]
+            ),
+            Some(1.0),
+            "{code} counted as {name}"
+        );
+    }
+    assert_eq!(
+        sample(
+            &m,
+            "namesrv_requests_total",
+            &[
+                ("code", "UNKNOWN"),
+                ("response", "REQUEST_CODE_NOT_SUPPORTED")
+            ]
+        ),
+        None
+    );
+}

@@ -226,6 +226,17 @@ async fn serve(
         | GET_CONTROLLER_CONFIG
         | CLEAN_BROKER_DATA
         | CONTROLLER_GET_NEXT_BROKER_ID
-        | CONTROLLER_APPLY_BROKER_ID => Ok(not_supported(req)),
+        | CONTROLLER_APPLY_BROKER_ID
+        | SWITCH_TIMER_ENGINE
+        | POP_LITE_MESSAGE
+        | LITE_SUBSCRIPTION_CTL
+        | ACK_LITE_MESSAGE
+        | NOTIFY_UNSUBSCRIBE_LITE
+        | GET_BROKER_LITE_INFO
+        | GET_PARENT_TOPIC_INFO
+        | GET_LITE_TOPIC_INFO
+        | GET_LITE_CLIENT_INFO
+        | GET_LITE_GROUP_INFO
+        | TRIGGER_LITE_DISPATCH => Ok(not_supported(req)),
     }
 }

@@ -90,6 +90,20 @@ wire_enum! {
         CLEAN_BROKER_DATA = 1011,
         CONTROLLER_GET_NEXT_BROKER_ID = 1012,
         CONTROLLER_APPLY_BROKER_ID = 1013,
+        // Broker requests added in 5.4/5.5 (timer engine, lite topics): a
+        // NameServer answers them as any code it does not serve; named here
+        // so that metrics and logs say what a client sent.
+        SWITCH_TIMER_ENGINE = 5001,
+        POP_LITE_MESSAGE = 200070,
+        LITE_SUBSCRIPTION_CTL = 200071,
+        ACK_LITE_MESSAGE = 200072,
+        NOTIFY_UNSUBSCRIBE_LITE = 200073,
+        GET_BROKER_LITE_INFO = 200074,
+        GET_PARENT_TOPIC_INFO = 200075,
+        GET_LITE_TOPIC_INFO = 200076,
+        GET_LITE_CLIENT_INFO = 200077,
+        GET_LITE_GROUP_INFO = 200078,
+        TRIGGER_LITE_DISPATCH = 200079,
     }
 }
 
