@@ -191,6 +191,77 @@ struct Tables {
     /// `topic_queue`. Anything else that changes a group's queue data drops
     /// the group's entry.
     applied: FastMap<Arc<str>, Arc<AppliedTopics>>,
+    /// brokerName → the topics its current registration round carried; kept
+    /// only with `deleteTopicWithBrokerRegistration`.
+    rounds: FastMap<Arc<str>, RegistrationRound>,
+}
+
+/// How long after a round's first registration a registration of the same
+/// data version still belongs to it: a broker with
+/// `enableSplitRegistration` sends its batches one after the other, each
+/// once every NameServer answered the one before (or its timeout passed).
+const ROUND_WINDOW: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// One registration round of a broker group, for
+/// `deleteTopicWithBrokerRegistration`. A 5.x broker with
+/// `enableSplitRegistration=true` sends its topic table in batches of the
+/// same data version, back to back; Java deletes the topics missing from
+/// each batch, so every batch but the last takes routes away. Here a group
+/// seen to split keeps every topic its previous round or this one carried,
+/// and a topic dropped by the broker goes at the round after (one period
+/// later); a group that sends whole tables loses what its registration does
+/// not carry at once, as in Java.
+#[derive(Debug)]
+struct RegistrationRound {
+    version: DataVersion,
+    started: std::time::Instant,
+    /// What this round's registrations carried so far.
+    topics: FastSet<String>,
+    /// What the whole previous round carried, once the group is seen to
+    /// split (empty before).
+    previous: FastSet<String>,
+    /// A registration of a round's data version carried topics the round
+    /// had not: the broker sends its table in batches.
+    split: bool,
+}
+
+impl RegistrationRound {
+    /// Records a registration of `version` carrying `topics` and says which
+    /// of the group's topics stay.
+    fn record(
+        round: Option<RegistrationRound>,
+        version: &DataVersion,
+        topics: FastSet<String>,
+        now: std::time::Instant,
+    ) -> (RegistrationRound, FastSet<String>) {
+        let next = match round {
+            Some(mut r)
+                if r.version == *version && now.duration_since(r.started) < ROUND_WINDOW =>
+            {
+                r.split |= !topics.is_superset(&r.topics);
+                r.topics.extend(topics);
+                r
+            }
+            previous => {
+                let (split, previous) = match previous {
+                    Some(r) if r.split => (true, r.topics),
+                    _ => (false, FastSet::default()),
+                };
+                RegistrationRound {
+                    version: version.clone(),
+                    started: now,
+                    topics,
+                    previous,
+                    split,
+                }
+            }
+        };
+        let mut keep = next.topics.clone();
+        if next.split {
+            keep.extend(next.previous.iter().cloned());
+        }
+        (next, keep)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -537,9 +608,19 @@ fn register_locked(
             .is_some_and(|w| w.writer == reg.broker_id && w.read_only == read_only);
         let mut deleted = false;
         if opts.delete_topic_with_broker_registration && mappings.is_empty() {
-            let mut keep =
-                FastSet::with_capacity_and_hasher(reg.wrapper.topics.len(), Default::default());
-            keep.extend(reg.wrapper.topics.iter().map(|(topic, _)| topic));
+            let carried: FastSet<String> = reg
+                .wrapper
+                .topics
+                .iter()
+                .map(|(topic, _)| topic.to_string())
+                .collect();
+            let (round, keep) = RegistrationRound::record(
+                t.rounds.remove(&name),
+                &reg.wrapper.data_version,
+                carried,
+                std::time::Instant::now(),
+            );
+            t.rounds.insert(name.clone(), round);
             let changed = &mut result.changed_topics;
             t.topic_queue.retain(|topic, queues| {
                 if !keep.contains(topic.as_str()) {
@@ -1133,6 +1214,7 @@ fn unregister_locked(
             .retain(|_, addr| *addr != req.broker_addr);
         if broker.broker_addrs.is_empty() {
             t.broker_addr.remove(&name);
+            t.rounds.remove(&name);
             remove_from_cluster(&mut t.cluster_addr, &req.cluster_name, &name);
             tracing::info!(broker = %name, "broker group has no address left; removed");
             reduced.remove(&name);

@@ -555,6 +555,48 @@ fn delete_topic_with_broker_registration_drops_unlisted_topics() {
     assert!(m.pickup_route("T3", del).is_some());
 }
 
+/// A 5.x broker with `enableSplitRegistration` sends its table in batches
+/// of one data version: no batch takes away what another carried, and a
+/// topic the broker dropped goes one round later.
+#[test]
+fn delete_topic_with_broker_registration_keeps_split_batches() {
+    let m = RouteInfoManager::new();
+    let del = RouteOptions {
+        delete_topic_with_broker_registration: true,
+        ..opts()
+    };
+    let batch = |version, names: &[&str]| {
+        m.register_broker(reg("broker-a", 0, "a:1", version, topics(names, 6)), del, 0)
+            .unwrap();
+    };
+    let routed = |topic: &str| m.pickup_route(topic, del).is_some();
+    // Round 1 (version 1): three batches.
+    batch(1, &["T1", "T2"]);
+    batch(1, &["T3", "T4"]);
+    batch(1, &["T5"]);
+    assert!(["T1", "T2", "T3", "T4", "T5"].iter().all(|t| routed(t)));
+    // Round 2: the broker dropped T4 (new data version); its first batch
+    // takes nothing away, nor do the next ones.
+    batch(2, &["T1", "T2"]);
+    assert!(["T1", "T2", "T3", "T4", "T5"].iter().all(|t| routed(t)));
+    batch(2, &["T3", "T5"]);
+    assert!(["T1", "T2", "T3", "T4", "T5"].iter().all(|t| routed(t)));
+    // The rounds of the next period (same version, past the round window)
+    // find T4 missing from the whole previous round: it goes.
+    let rounds_apart = |m: &RouteInfoManager| {
+        let mut t = m.tables.write();
+        if let Some(r) = t.rounds.get_mut("broker-a") {
+            r.started -= ROUND_WINDOW;
+        }
+    };
+    rounds_apart(&m);
+    batch(2, &["T1", "T2"]);
+    assert!(!routed("T4"));
+    assert!(["T1", "T2", "T3", "T5"].iter().all(|t| routed(t)));
+    batch(2, &["T3", "T5"]);
+    assert!(["T1", "T2", "T3", "T5"].iter().all(|t| routed(t)));
+}
+
 #[test]
 fn perm_and_topic_list_operations() {
     let m = RouteInfoManager::new();
