@@ -1,6 +1,6 @@
 //! Request and response bodies of the controller port, in fastjson's
-//! dialect: bean fields alphabetical, `Map<Long,_>` keys unquoted, null
-//! fields left out. Input goes through the tolerant fastjson reader.
+//! dialect: bean fields alphabetical, null fields left out (`Map<Long,_>`
+//! keys quoted: see [`elect_master`]). Input goes through the tolerant fastjson reader.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -132,6 +132,12 @@ pub struct MemberGroup {
 }
 
 /// Java `ElectMasterResponseBody`; the group is absent on a 2011.
+///
+/// Unlike Java's controller, the broker ids are quoted keys: 5.5.0's
+/// `mqadmin electMaster` reads this body as a bare `BrokerMemberGroup`, so
+/// fastjson2 skips the nested group, and its skipper refuses unquoted names
+/// ("not support unquoted name"; the tool fails against Java 5.5.0's own
+/// controller). fastjson 1 and 2 read quoted ids into `Map<Long, String>`.
 pub fn elect_master(group: Option<&MemberGroup>, ids: &BTreeSet<BrokerId>) -> Vec<u8> {
     write(|w| {
         w.begin_object();
@@ -141,7 +147,7 @@ pub fn elect_master(group: Option<&MemberGroup>, ids: &BTreeSet<BrokerId>) -> Ve
             w.key("brokerAddrs");
             w.begin_object();
             for (id, addr) in &group.broker_addrs {
-                w.int_key(*id);
+                w.key(&id.to_string());
                 w.str(addr);
             }
             w.end_object();
@@ -269,7 +275,7 @@ mod tests {
     }
 
     #[test]
-    fn elect_master_body_has_unquoted_ids_and_sorted_fields() {
+    fn elect_master_body_has_quoted_ids_and_sorted_fields() {
         let group = MemberGroup {
             cluster: "c".into(),
             broker_name: "b".into(),
@@ -277,7 +283,7 @@ mod tests {
         };
         assert_eq!(
             text(elect_master(Some(&group), &[2].into())),
-            r#"{"brokerMemberGroup":{"brokerAddrs":{1:"h:1",2:"h:2"},"brokerName":"b","cluster":"c"},"syncStateSet":[2]}"#
+            r#"{"brokerMemberGroup":{"brokerAddrs":{"1":"h:1","2":"h:2"},"brokerName":"b","cluster":"c"},"syncStateSet":[2]}"#
         );
         assert_eq!(
             text(elect_master(None, &[1, 2].into())),

@@ -128,6 +128,19 @@ mod tests {
         assert_eq!(run(&t, &[1, 2], None, None, None), Some(2));
     }
 
+    /// apache/rocketmq #10578 (fixed in 5.5.1): Java's comparator returned
+    /// `(int) (o2.maxOffset - o1.maxOffset)`, so a lead of 2^31 or more
+    /// wrapped negative and the broker with less data won.
+    #[test]
+    fn offsets_compare_without_overflow() {
+        for lead in [1i64 << 31, (1 << 31) + 1, 3 << 30, i64::MAX / 2] {
+            let t = table(&[(1, 2, 0, 0, true), (2, 2, lead, 0, true)]);
+            assert_eq!(run(&t, &[1, 2], None, None, None), Some(2), "lead {lead}");
+            let t = table(&[(1, 2, lead, 0, true), (2, 2, 0, 0, true)]);
+            assert_eq!(run(&t, &[1, 2], None, None, None), Some(1), "lead {lead}");
+        }
+    }
+
     #[test]
     fn dead_brokers_are_never_chosen() {
         let t = table(&[(1, 9, 900, 0, false), (2, 1, 1, 9, true)]);
