@@ -235,10 +235,17 @@ fn read_requests_of_5_3_3_and_5_5_0(fleet: &Fleet) {
     let mut requests: Vec<(String, RemotingCommand)> = Vec::new();
     for topic in ["TBW102", "DiffTopic", "j5", "NoSuchTopic"] {
         for version in [V5_5_0, V4_9_3] {
-            requests.push((format!("105 {topic} v{version}"), route_request(topic, version)));
+            requests.push((
+                format!("105 {topic} v{version}"),
+                route_request(topic, version),
+            ));
         }
     }
-    for (name, code) in [("cluster info", 106), ("all topics", 206), ("system topics", 304)] {
+    for (name, code) in [
+        ("cluster info", 106),
+        ("all topics", 206),
+        ("system topics", 304),
+    ] {
         requests.push((format!("{code} {name}"), request(code, &[])));
     }
     let mut differing = 0;

@@ -188,12 +188,18 @@ fn periodic_re_registrations_take_the_fast_path_and_a_topic_change_does_not() {
     let against = |broker: &str| {
         ns.log()
             .lines()
-            .filter(|l| l.contains(AGAINST_LAST) && format!("{l} ").contains(&format!("broker={broker} ")))
+            .filter(|l| {
+                l.contains(AGAINST_LAST) && format!("{l} ").contains(&format!("broker={broker} "))
+            })
             .map(str::to_string)
             .collect::<Vec<_>>()
     };
     let big = against("fast5big");
-    for l in ns.log().lines().filter(|l| l.contains("broker=fast5big ") || l.contains("reading it in full")) {
+    for l in ns
+        .log()
+        .lines()
+        .filter(|l| l.contains("broker=fast5big ") || l.contains("reading it in full"))
+    {
         println!("{l}");
     }
     let reused = |l: &str| -> usize {
