@@ -441,6 +441,23 @@ mod tests {
         assert_eq!((name, q.read_queue_nums, q.perm), ("TopicTest", 4, 6));
     }
 
+    /// What `RegisterBrokerBody.encode(false)` of the official 5.5.0 jars
+    /// (fastjson2) writes for a PRIORITY topic (an attribute new in 5.4/5.5)
+    /// and a static topic: the mapping's `currIdMap` keys stay unquoted.
+    const JAVA_5_5_0_BODY: &str = r#"{"filterServerList":[],"topicConfigSerializeWrapper":{"dataVersion":{"counter":3,"stateVersion":0,"timestamp":1700000000000},"mappingDataVersion":{"counter":3,"stateVersion":0,"timestamp":1700000000000},"topicConfigTable":{"PrioTopic":{"attributes":{"message.type":"PRIORITY"},"order":false,"perm":6,"readQueueNums":4,"topicFilterType":"SINGLE_TAG","topicName":"PrioTopic","topicSysFlag":0,"writeQueueNums":4},"StaticTopic":{"attributes":{},"order":false,"perm":6,"readQueueNums":2,"topicFilterType":"SINGLE_TAG","topicName":"StaticTopic","topicSysFlag":0,"writeQueueNums":2}},"topicQueueMappingDetailMap":{},"topicQueueMappingInfoMap":{"StaticTopic":{"bname":"b5","currIdMap":{0:0,1:1},"dirty":false,"epoch":1,"scope":"__global__","topic":"StaticTopic","totalQueues":2}}}}"#;
+
+    #[test]
+    fn java_5_5_0_body_decodes() {
+        let body = decode(JAVA_5_5_0_BODY.as_bytes(), false, 513, 1 << 20).unwrap();
+        let w = &body.wrapper;
+        assert_eq!(w.data_version.counter, 3);
+        let topics: Vec<(&str, i32)> = w.topics.iter().map(|(n, q)| (n, q.perm)).collect();
+        assert_eq!(topics, [("PrioTopic", 6), ("StaticTopic", 6)]);
+        let info = &w.topic_queue_mapping_info["StaticTopic"];
+        assert_eq!(info["bname"], "b5");
+        assert_eq!(info["currIdMap"]["1"], 1);
+    }
+
     #[test]
     fn four_x_body_without_mapping_fields_decodes() {
         let body = r#"{"filterServerList":["127.0.0.1:30000"],"topicConfigSerializeWrapper":{"dataVersion":{"counter":1,"timestamp":5},"topicConfigTable":{"T":{"topicName":"T","readQueueNums":8,"writeQueueNums":8,"perm":6}}}}"#;
