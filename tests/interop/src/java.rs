@@ -3,6 +3,7 @@
 //! installs them, started from its launchers with small heaps on loopback and
 //! killed by PID when dropped (also when a test panics).
 
+use std::ffi::OsStr;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -29,7 +30,9 @@ impl JavaVersion {
 
     /// `bin/` of this release's launchers.
     pub fn bin_dir(self) -> PathBuf {
-        java_peers_dir().join(format!("java-{}", self.name())).join("bin")
+        java_peers_dir()
+            .join(format!("java-{}", self.name()))
+            .join("bin")
     }
 
     fn is_5x(self) -> bool {
@@ -84,10 +87,22 @@ impl JavaProcess {
         home: &Path,
         jvm: &str,
     ) -> JavaProcess {
+        let args = [OsStr::new("-c"), conf.as_os_str()];
+        Self::spawn_args(version, launcher_name, name, &args, home, jvm)
+    }
+
+    /// Starts `launcher_name` with `args` (its distribution script's).
+    pub(crate) fn spawn_args(
+        version: JavaVersion,
+        launcher_name: &str,
+        name: &str,
+        args: &[&OsStr],
+        home: &Path,
+        jvm: &str,
+    ) -> JavaProcess {
         std::fs::create_dir_all(home).unwrap();
         let mut child = Command::new(launcher(version, launcher_name))
-            .arg("-c")
-            .arg(conf)
+            .args(args)
             .env("RMQ_HOME", home)
             .env("JAVA_OPT_EXT", jvm)
             .stdin(Stdio::null())
@@ -136,7 +151,7 @@ impl JavaProcess {
     }
 
     /// Waits until `addr` accepts connections, failing early if the JVM exits.
-    fn wait_listening(&mut self, addr: SocketAddr, timeout: Duration) {
+    pub(crate) fn wait_listening(&mut self, addr: SocketAddr, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         loop {
             if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
@@ -178,7 +193,7 @@ fn owned(props: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 /// A loopback port free now.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -341,6 +356,28 @@ impl JavaBroker {
             addr,
         }
     }
+}
+
+/// Gives a broker `n` topics before it starts, in its topic store as a
+/// 5.x broker writes it (`storePathRootDir/config/topics.json`).
+pub fn seed_topics(broker_dir: &std::path::Path, n: usize) {
+    let table: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#""Seeded{i}":{{"attributes":{{}},"order":false,"perm":6,"readQueueNums":4,"topicFilterType":"SINGLE_TAG","topicName":"Seeded{i}","topicSysFlag":0,"writeQueueNums":4}}"#
+            )
+        })
+        .collect();
+    let config = broker_dir.join("store").join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("topics.json"),
+        format!(
+            r#"{{"dataVersion":{{"counter":1,"stateVersion":0,"timestamp":1700000000000}},"topicConfigTable":{{{}}}}}"#,
+            table.join(",")
+        ),
+    )
+    .unwrap();
 }
 
 /// What one `mqadmin` run printed.

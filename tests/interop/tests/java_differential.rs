@@ -148,6 +148,7 @@ fn java_brokers_on_ours_and_java_nameservers() {
     fleet.wait_routes_agree("DiffTopic");
 
     read_requests_answer_alike(&diff);
+    topics_with_5_5_attributes_route_alike(&fleet);
     read_requests_of_5_3_3_and_5_5_0(&fleet);
     admin_commands_print_alike(&fleet);
     send_and_consume_through_ours(&fleet);
@@ -222,6 +223,44 @@ fn read_requests_answer_alike(diff: &Differential) {
     // Both refuse with SYSTEM_ERROR; Java's remark is the text of the
     // NullPointerException its lookup throws, ours names the field (README).
     diff.assert_differs_only_in("322 without header fields", &with(322, &[]), &["remark"]);
+}
+
+/// Topic types new in 5.4/5.5 (`message.type` PRIORITY and LITE), made on
+/// the 5.5.0 master: its registration carries them as topic attributes;
+/// both NameServers route them and list them alike.
+fn topics_with_5_5_attributes_route_alike(fleet: &Fleet) {
+    for (topic, kind) in [("PrioTopic", "PRIORITY"), ("LiteTopic", "LITE")] {
+        let made = fleet.mqadmin(&[
+            "updateTopic",
+            "-n",
+            &fleet.ours.addr_string(),
+            "-b",
+            &fleet.b5.addr,
+            "-t",
+            topic,
+            "-a",
+            &format!("+message.type={kind}"),
+        ]);
+        assert!(made.status.success(), "updateTopic {topic} failed");
+        fleet.wait_routes_agree(topic);
+        for version in [V5_5_0, V4_9_3] {
+            let answer = fleet.diff().assert_same(
+                &format!("105 {topic} v{version}"),
+                &route_request(topic, version),
+            );
+            assert_eq!(answer.code, 0);
+        }
+    }
+    let list = fleet
+        .diff()
+        .assert_same("206 with 5.5 topic types", &request(206, &[]));
+    let topics = list.json()["topicList"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for topic in ["PrioTopic", "LiteTopic"] {
+        assert!(topics.iter().any(|t| t == topic), "{topic} not listed");
+    }
 }
 
 /// The second reference: the read requests above, sent to Java 5.3.3 and

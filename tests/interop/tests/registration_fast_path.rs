@@ -22,28 +22,6 @@ const FULL: &str = "registration applied in full";
 const AGAINST_LAST: &str = "registration read against the broker's last body and applied";
 const UNCHANGED: &str = "unchanged registration; liveness refreshed";
 
-/// Gives a broker `n` topics before it starts, in its topic store as a
-/// 5.3.3 broker writes it (`storePathRootDir/config/topics.json`).
-fn seed_topics(broker_dir: &std::path::Path, n: usize) {
-    let table: Vec<String> = (0..n)
-        .map(|i| {
-            format!(
-                r#""Seeded{i}":{{"attributes":{{}},"order":false,"perm":6,"readQueueNums":4,"topicFilterType":"SINGLE_TAG","topicName":"Seeded{i}","topicSysFlag":0,"writeQueueNums":4}}"#
-            )
-        })
-        .collect();
-    let config = broker_dir.join("store").join("config");
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(
-        config.join("topics.json"),
-        format!(
-            r#"{{"dataVersion":{{"counter":1,"stateVersion":0,"timestamp":1700000000000}},"topicConfigTable":{{{}}}}}"#,
-            table.join(",")
-        ),
-    )
-    .unwrap();
-}
-
 /// How many registrations of `broker` took each path so far: (parsed,
 /// unchanged), where parsed counts those read in full and those read
 /// against the broker's last body.
