@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Controller failover, side by side in one run, on loopback:
 #   ours - three target/release/namesrv processes, each with its embedded controller
-#   java - three Apache RocketMQ 5.5.0 NameServers with their embedded (DLedger) controller
-#          (the official build from Maven Central, installed by scripts/java-peers.sh),
-#          heap $JAVA_NS_HEAP (default -Xms128m -Xmx128m)
+#   java  - three Apache RocketMQ 5.5.0 NameServers with their embedded controller,
+#           controllerType=DLedger (the official build from Maven Central, installed
+#           by scripts/java-peers.sh), heap $JAVA_NS_HEAP (default -Xms128m -Xmx128m)
+#   jraft - the same with controllerType=jRaft (jRaftGroupId=bench,
+#           jRaftServerId=127.0.0.1:RK, jRaftInitConf=the three raft ports,
+#           jRaftControllerRPCAddr=the three controller ports)
 # Both sides get the same properties file apart from their own ports and paths:
 #   listenPort=P, bindAddress=127.0.0.1, kvConfigPath, configStorePath,
 #   enableControllerInNamesrv=true, controllerDLegerGroup=bench,
@@ -11,7 +14,7 @@
 #   controllerDLegerSelfId=nK, controllerStorePath=$work/SIDE/nsK/controller
 # (ours also httpListenPort=0); every controller timing key at its default
 # (scanNotActiveBrokerInterval=5000, scanInactiveMasterInterval=5000, ...).
-# Per side, two Java 5.3.3 brokers of one group (bench-a in BenchCluster) in
+# Per side, two Java 5.5.0 brokers of one group (bench-a in BenchCluster) in
 # controller mode: enableControllerMode=true, controllerAddr=the three controller
 # ports, brokerId=-1, brokerRole=SLAVE, namesrvAddr=the three NameServer ports,
 # default controllerHeartBeatTimeoutMills (10000) and brokerHeartbeatInterval
@@ -216,6 +219,14 @@ start_ns() {
     echo "controllerDLegerSelfId=n$k"
     echo "controllerStorePath=$dir/controller"
     [ "$side" = ours ] && echo "httpListenPort=0"
+    if [ "$side" = jraft ]; then
+      echo "controllerType=jRaft"
+      echo "jRaftGroupId=bench"
+      echo "jRaftServerId=127.0.0.1:${RAFT[$k]}"
+      echo "jRaftInitConf=127.0.0.1:${RAFT[0]},127.0.0.1:${RAFT[1]},127.0.0.1:${RAFT[2]}"
+      echo "jRaftControllerRPCAddr=127.0.0.1:${CTL[0]},127.0.0.1:${CTL[1]},127.0.0.1:${CTL[2]}"
+    fi
+    true
   } >"$dir/namesrv.properties"
   if [ "$side" = ours ]; then
     RUST_LOG=info "$OURS_BIN" -c "$dir/namesrv.properties" >"$dir/out.log" 2>&1 &
@@ -257,8 +268,8 @@ PROPS
 run_side() {
   local side=$1 p k master slave t_kill t_stop ctl leader old_pid
   echo "== $side: three NameServers with embedded controllers" >&2
-  read -ra P <<<"$(probe free-ports 8)"
-  NS=("${P[@]:0:3}"); CTL=("${P[@]:3:3}"); BP=([1]="${P[6]}" [2]="${P[7]}")
+  read -ra P <<<"$(probe free-ports 11)"
+  NS=("${P[@]:0:3}"); CTL=("${P[@]:3:3}"); BP=([1]="${P[6]}" [2]="${P[7]}"); RAFT=("${P[@]:8:3}")
   PEERS="n0-127.0.0.1:${CTL[0]};n1-127.0.0.1:${CTL[1]};n2-127.0.0.1:${CTL[2]}"
   CTL_ADDRS="127.0.0.1:${CTL[0]};127.0.0.1:${CTL[1]};127.0.0.1:${CTL[2]}"
   NS_ADDRS="127.0.0.1:${NS[0]};127.0.0.1:${NS[1]};127.0.0.1:${NS[2]}"
@@ -306,18 +317,19 @@ run_side() {
 
 run_side ours
 run_side java
+run_side jraft
 
-python3 - "$work/ours.result" "$work/java.result" <<'PY'
+python3 - "$work/ours.result" "$work/java.result" "$work/jraft.result" <<'PY'
 import sys
-ours, java = (open(p).read().split() for p in sys.argv[1:3])
+ours, java, jraft = (open(p).read().split() for p in sys.argv[1:4])
 rows = [("kill -9 master broker -> slave is id 0 on every NameServer", 0, "1 s"),
         ("SIGSTOP master broker -> other is id 0 on every NameServer", 1, "11 s (10 s heartbeat timeout + 1 s)"),
         ("kill -9 controller leader -> a survivor answers 1005 as leader", 2, "2 s"),
         ("  (the same, until that leader serves 1012)", 3, "-")]
 def s(v): return v if v.startswith("timeout") else f"{float(v):.3f} s"
-print(f"{'scenario':<64}{'ours':>12}{'Java 5.3.3':>14}   our target")
+print(f"{'scenario':<64}{'ours':>12}{'5.5.0 DLedger':>15}{'5.5.0 jRaft':>14}   our target")
 for name, i, target in rows:
-    print(f"{name:<64}{s(ours[i]):>12}{s(java[i]):>14}   {target}")
+    print(f"{name:<64}{s(ours[i]):>12}{s(java[i]):>15}{s(jraft[i]):>14}   {target}")
 print("(default controller and broker timings on both sides: brokers' heartbeat timeout 10 s, expiry scan 5 s;"
       " route polled every 20 ms on all three NameServers; the clock starts when the signal is sent)")
 PY
