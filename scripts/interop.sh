@@ -43,5 +43,14 @@ ROCKETMQ_JAVA_PEERS=$(bash scripts/java-peers.sh)
 export ROCKETMQ_JAVA_PEERS
 echo "Java peers: $ROCKETMQ_JAVA_PEERS" >&2
 
+# The Go client (tests/interop-go, rocketmq-client-go v2.1.2 from the Go
+# module proxy): built once per version of its sources into the cache.
+GO_INTEROP="$CACHE/go-interop-$(sha256sum tests/interop-go/go.mod tests/interop-go/go.sum tests/interop-go/main.go | sha256sum | cut -c1-16)"
+if [ ! -x "$GO_INTEROP/interop-go" ]; then
+  mkdir -p "$GO_INTEROP"
+  (cd tests/interop-go && go build -o "$GO_INTEROP/interop-go" .)
+fi
+export GO_CLIENT_BIN="$GO_INTEROP/interop-go"
+
 # Shares the peers' target dir, so their compiled dependencies are reused.
 (cd tests/interop && CARGO_TARGET_DIR="$CACHE/target" cargo test --release -- --test-threads=1 --nocapture)
