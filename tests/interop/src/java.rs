@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::process::{free_broker_port, manifest_dir, spawn_log_drain};
+use crate::process::{free_broker_port, spawn_log_drain};
 
 /// The RocketMQ releases the Java peers come in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
