@@ -52,10 +52,28 @@ struct Cluster {
     peers: String,
     stores: tempfile::TempDir,
     nodes: Vec<Option<Server>>,
+    /// Extra properties, environment (test hooks) and `RUST_LOG` of every node.
+    props: Vec<(String, String)>,
+    env: Vec<(String, String)>,
+    log_filter: String,
 }
 
 impl Cluster {
     fn start(n: usize) -> Cluster {
+        Self::start_with(n, &[], &[], "info")
+    }
+
+    fn start_with(
+        n: usize,
+        props: &[(&str, &str)],
+        env: &[(&str, &str)],
+        log_filter: &str,
+    ) -> Cluster {
+        let owned = |kv: &[(&str, &str)]| {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
         let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
         let peers = ports
             .iter()
@@ -68,6 +86,9 @@ impl Cluster {
             peers,
             stores: tempfile::tempdir().unwrap(),
             nodes: Vec::new(),
+            props: owned(props),
+            env: owned(env),
+            log_filter: log_filter.to_string(),
         };
         for i in 0..n {
             let node = cluster.start_node(i);
@@ -80,14 +101,25 @@ impl Cluster {
         let store = self.stores.path().join(format!("n{i}"));
         let self_id = format!("n{i}");
         let store = store.display().to_string();
-        Server::start(&[
+        let mut props = vec![
             ("enableControllerInNamesrv", "true"),
             ("controllerDLegerGroup", "group1"),
             ("controllerDLegerPeers", &self.peers),
             ("controllerDLegerSelfId", &self_id),
             ("controllerStorePath", &store),
             ("scanInactiveMasterInterval", "1000"),
-        ])
+        ];
+        props.extend(self.props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Server::start_with_env(tempfile::tempdir().unwrap(), &props, &self.log_filter, &env)
+    }
+
+    fn pid(&self, i: usize) -> u32 {
+        self.nodes[i].as_ref().map(|n| n.child.id()).unwrap()
     }
 
     fn restart(&mut self, i: usize) {
@@ -147,6 +179,8 @@ struct FakeBroker {
     id: i64,
     listener: TcpListener,
     conns: Vec<(u16, Client)>,
+    /// The `heartbeatTimeoutMills` its heartbeats carry.
+    timeout_ms: u64,
 }
 
 impl FakeBroker {
@@ -156,6 +190,7 @@ impl FakeBroker {
             id: -1,
             listener: TcpListener::bind("127.0.0.1:0").unwrap(),
             conns: Vec::new(),
+            timeout_ms: 60_000,
         }
     }
 
@@ -208,25 +243,29 @@ impl FakeBroker {
         (registered, elected)
     }
 
+    /// This broker's one-way 904.
+    fn heartbeat_request(&self) -> RemotingCommand {
+        let id = self.id.to_string();
+        let timeout = self.timeout_ms.to_string();
+        request(
+            904,
+            &[
+                ("clusterName", "c"),
+                ("brokerName", &self.name),
+                ("brokerAddr", &self.addr()),
+                ("brokerId", &id),
+                ("epoch", "1"),
+                ("maxOffset", "0"),
+                ("heartbeatTimeoutMills", &timeout),
+            ],
+        )
+        .mark_oneway()
+    }
+
     /// One-way 904 to every controller in `ports`.
     fn heartbeat(&mut self, ports: &[u16]) {
-        let id = self.id.to_string();
-        let broker_addr = self.addr();
-        let name = self.name.clone();
         for port in ports {
-            let hb = request(
-                904,
-                &[
-                    ("clusterName", "c"),
-                    ("brokerName", &name),
-                    ("brokerAddr", &broker_addr),
-                    ("brokerId", &id),
-                    ("epoch", "1"),
-                    ("maxOffset", "0"),
-                    ("heartbeatTimeoutMills", "60000"),
-                ],
-            )
-            .mark_oneway();
+            let hb = self.heartbeat_request();
             self.conn(*port).send(&hb);
         }
         // One-way requests get no reply: a metadata call on each
@@ -638,4 +677,324 @@ fn metrics_show_the_controllers_role_term_and_elections() {
         get("namesrv_controller_election_duration_seconds_count"),
         Some(1.0)
     );
+}
+
+// ---------------------------------------------------------------------------
+// Safety (issue 26): each test below reproduces one way two brokers of a set
+// could both act as master, or a node could fail to restart.
+
+/// Set broker-a up on the leader at `lp`: brokers 1 (master, epoch 1) and
+/// 2 (slave), both in the sync-state set, heartbeating to `all`.
+fn master_and_slave(lp: u16, all: &[u16]) -> (FakeBroker, FakeBroker) {
+    let mut a = FakeBroker::new("broker-a");
+    let (_, elected) = a.register(lp, all);
+    assert_eq!(elected.code, 0, "{elected:?}");
+    let mut b = FakeBroker::new("broker-a");
+    let (_, elected) = b.register(lp, all);
+    assert_eq!(elected.code, 2011, "{elected:?}");
+    alter_sync_state_set(&mut a, lp, &[1, 2], 1);
+    (a, b)
+}
+
+fn alter_sync_state_set(master: &mut FakeBroker, lp: u16, ids: &[i64], epoch: i32) {
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let req = request(
+        1001,
+        &[
+            ("clusterName", "c"),
+            ("brokerName", &master.name),
+            ("masterBrokerId", &master.id.to_string()),
+            ("masterEpoch", "1"),
+        ],
+    )
+    .with_body(
+        format!(
+            r#"{{"syncStateSet":[{}],"syncStateSetEpoch":{epoch}}}"#,
+            list.join(",")
+        )
+        .into_bytes(),
+    );
+    let alter = master.conn(lp).call(req);
+    assert_eq!(alter.code, 0, "{alter:?}");
+}
+
+/// (masterBrokerId, masterEpoch) of broker-a as the node on `port` answers 1004.
+fn master_of(port: u16) -> (Option<String>, Option<String>) {
+    let r = replica_info(port, "broker-a");
+    assert_eq!(r.code, 0, "{r:?}");
+    (
+        ext(&r, "masterBrokerId").map(str::to_string),
+        ext(&r, "masterEpoch").map(str::to_string),
+    )
+}
+
+const DELAY_HOOK: &str = "NAMESRV_TEST_APPEND_DELAY_FILE";
+
+/// Defect 1: a broker's 904s and its writes share one connection. With
+/// every append slowed to 1 s, three writes pipelined ahead of the
+/// heartbeats held them unread for 3 s, past the master's 1.5 s timeout:
+/// the master expired and the slave was elected while the master lived.
+#[test]
+fn heartbeats_are_recorded_while_writes_on_the_same_connection_wait() {
+    let hooks = tempfile::tempdir().unwrap();
+    let delay = hooks.path().join("delay-ms");
+    let delay_text = delay.display().to_string();
+    let cluster = Cluster::start_with(1, &[], &[(DELAY_HOOK, &delay_text)], "info");
+    let lp = cluster.ports[cluster.await_leader()];
+    let (mut a, _b) = master_and_slave(lp, &[lp]);
+    a.timeout_ms = 1500;
+    a.heartbeat(&[lp]);
+
+    std::fs::write(&delay, "1000").unwrap();
+    let stream = a.conn(lp).stream.try_clone().unwrap();
+    let writer = std::sync::Arc::new(std::sync::Mutex::new(stream.try_clone().unwrap()));
+    let mut reader = Client::from_stream(stream);
+    let send = |w: &std::sync::Mutex<TcpStream>, cmd: &RemotingCommand| {
+        use std::io::Write;
+        let frame = namesrv::remoting::codec::encode_frame(cmd);
+        w.lock().unwrap().write_all(&frame).unwrap();
+    };
+    // Three writes (new broker sets, one ApplyBrokerId each), pipelined.
+    let broker_addr = a.addr();
+    for i in 0..3 {
+        let name = format!("filler-{i}");
+        let check = format!("{broker_addr};1");
+        let mut req = request(
+            1013,
+            &[
+                ("clusterName", "c"),
+                ("brokerName", &name),
+                ("appliedBrokerId", "1"),
+                ("registerCheckCode", &check),
+            ],
+        );
+        req.opaque = 1000 + i;
+        send(&writer, &req);
+    }
+    // The master's heartbeats every 200 ms, behind them on the same socket.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let beats = {
+        let (writer, stop, hb) = (writer.clone(), stop.clone(), a.heartbeat_request());
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                send(&writer, &hb);
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        })
+    };
+    let mut answered = Vec::new();
+    for _ in 0..3 {
+        let resp = reader
+            .try_recv()
+            .expect("the controller closed the master's connection: it expired the master");
+        assert_eq!(resp.code, 0, "{resp:?}");
+        answered.push(resp.opaque);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    beats.join().unwrap();
+    answered.sort();
+    assert_eq!(answered, [1000, 1001, 1002]);
+    std::fs::remove_file(&delay).unwrap();
+    assert_eq!(
+        master_of(lp),
+        (Some("1".into()), Some("1".into())),
+        "the master was deposed while its heartbeats flowed"
+    );
+}
+
+/// Defect 1, second path: a broker whose first connection is stuck opens a
+/// new one and heartbeats there; when the old one finally closes it must
+/// not take the (fresh) entry with it and depose the master.
+#[test]
+fn an_old_connection_closing_keeps_a_broker_that_heartbeats_elsewhere() {
+    let cluster = Cluster::start_with(1, &[], &[], "info,namesrv::controller::server=debug");
+    let leader = cluster.await_leader();
+    let lp = cluster.ports[leader];
+    let (mut a, _b) = master_and_slave(lp, &[lp]);
+    let mut second = Client::connect(addr(lp));
+    second.send(&a.heartbeat_request());
+    assert_eq!(second.call(request(1005, &[])).code, 0);
+    let old = a.conn(lp).stream.local_addr().unwrap().to_string();
+    a.conns.clear();
+    let node = cluster.nodes[leader].as_ref().unwrap();
+    let closed = loop {
+        let line = node.wait_log("controller connection closed", BOUND);
+        if line.contains(&old) {
+            break line;
+        }
+    };
+    assert!(
+        closed.contains("brokers=0"),
+        "the old connection still owned the master's entry: {closed}"
+    );
+    assert_eq!(master_of(lp), (Some("1".into()), Some("1".into())));
+}
+
+/// Defect 2: an election whose write outlives the 5 s write timeout still
+/// commits; a retry decided before it lands was computed on the state
+/// without it. Brokers 2 and 3 were then both master at epoch 2 (3 was
+/// told epoch 2 while the log gave epoch 2 to broker 2).
+#[test]
+fn a_retry_after_a_timed_out_election_is_decided_on_its_outcome() {
+    let hooks = tempfile::tempdir().unwrap();
+    let delay = hooks.path().join("delay-ms");
+    let delay_text = delay.display().to_string();
+    let cluster = Cluster::start_with(
+        1,
+        &[("enableElectUncleanMaster", "true")],
+        &[(DELAY_HOOK, &delay_text)],
+        "info",
+    );
+    let lp = cluster.ports[cluster.await_leader()];
+    let (mut a, _b) = master_and_slave(lp, &[lp]);
+    let mut c = FakeBroker::new("broker-a");
+    let (_, elected) = c.register(lp, &[lp]);
+    assert_eq!(elected.code, 2011, "{elected:?}");
+    alter_sync_state_set(&mut a, lp, &[1, 2, 3], 2);
+
+    let designate = |id: &str| {
+        request(
+            1002,
+            &[
+                ("clusterName", "c"),
+                ("brokerName", "broker-a"),
+                ("brokerId", id),
+                ("designateElect", "true"),
+            ],
+        )
+    };
+    std::fs::write(&delay, "5600").unwrap();
+    let first = call(lp, designate("2"));
+    assert_eq!(first.code, 1, "the write should time out: {first:?}");
+    std::fs::remove_file(&delay).unwrap();
+    let retry = call(lp, designate("3"));
+    let committed = master_of(lp);
+    assert_eq!(
+        committed.1.as_deref(),
+        Some("3"),
+        "both elections commit: {committed:?}"
+    );
+    if retry.code == 0 {
+        assert_eq!(
+            (
+                ext(&retry, "masterBrokerId").map(str::to_string),
+                ext(&retry, "masterEpoch").map(str::to_string)
+            ),
+            committed,
+            "broker 3 was told an epoch the log gave to broker 2"
+        );
+    }
+}
+
+/// Defect 3: a leader cut off from both peers (SIGSTOPped) but reachable by
+/// brokers kept serving 1004 from its stale state and naming itself leader.
+#[test]
+fn an_isolated_leader_steps_down_within_the_election_timeout() {
+    let cluster = Cluster::start(3);
+    let leader = cluster.await_leader();
+    let lp = cluster.ports[leader];
+    let mut a = FakeBroker::new("broker-a");
+    let (_, elected) = a.register(lp, &cluster.ports);
+    assert_eq!(elected.code, 0, "{elected:?}");
+    let followers: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
+    for f in &followers {
+        common::unsafe_kill(cluster.pid(*f), "STOP");
+    }
+    let stopped = Instant::now();
+    let mut answer = None;
+    // The election timeout is 0.4-0.7 s; allow for the check's period and a
+    // busy machine, but far less than the 5 s a write would take to fail.
+    let deadline = stopped + Duration::from_secs(3);
+    while Instant::now() < deadline {
+        let r = call(lp, request(1004, &[("brokerName", "broker-a")]));
+        if r.code != 0 {
+            answer = Some(r);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let elapsed = stopped.elapsed();
+    let meta = call(lp, request(1005, &[]));
+    for f in &followers {
+        common::unsafe_kill(cluster.pid(*f), "CONT");
+    }
+    let answer = answer.unwrap_or_else(|| {
+        panic!("the isolated leader still served 1004 from its state after {elapsed:?}")
+    });
+    assert_eq!(answer.code, 2007, "{answer:?}");
+    eprintln!("isolated leader answered 2007 after {elapsed:?}");
+    assert_eq!(ext(&meta, "isLeader"), Some("false"), "{meta:?}");
+    assert_ne!(
+        ext(&meta, "controllerLeaderAddress"),
+        Some(format!("127.0.0.1:{lp}").as_str()),
+        "{meta:?}"
+    );
+    // Once the peers are back a leader serves again.
+    let leader = cluster.await_leader();
+    assert_eq!(master_of(cluster.ports[leader]).0.as_deref(), Some("1"));
+}
+
+/// Defect 5: after every controller restarted at once, the new leader's
+/// heartbeat table holds only who has reached it yet. A slave asking to be
+/// elected in that window won over a live master the leader had not heard
+/// from, and the master was not told.
+#[test]
+fn a_new_leader_does_not_elect_over_a_master_it_has_not_heard_from_yet() {
+    let mut cluster = Cluster::start(3);
+    let ports = cluster.ports.clone();
+    let lp = ports[cluster.await_leader()];
+    let (mut a, mut b) = master_and_slave(lp, &ports);
+    for i in 0..3 {
+        cluster.kill(i);
+    }
+    a.conns.clear();
+    b.conns.clear();
+    for i in 0..3 {
+        cluster.restart(i);
+    }
+    // The slave heartbeats to every node and asks each to elect it, from
+    // before any leads until one that leads answers.
+    let mut conns: Vec<Option<Client>> = (0..3).map(|_| None).collect();
+    let deadline = Instant::now() + BOUND;
+    let answer = 'found: loop {
+        assert!(Instant::now() < deadline, "no leader answered the slave");
+        for (i, port) in ports.iter().enumerate() {
+            if conns[i].is_none() {
+                conns[i] = TcpStream::connect_timeout(&addr(*port), Duration::from_millis(200))
+                    .ok()
+                    .map(|s| {
+                        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                        Client::from_stream(s)
+                    });
+            }
+            let Some(c) = conns[i].as_mut() else { continue };
+            let hb = namesrv::remoting::codec::encode_frame(&b.heartbeat_request());
+            if std::io::Write::write_all(&mut c.stream, &hb).is_err() {
+                conns[i] = None;
+                continue;
+            }
+            let elect = request(
+                1002,
+                &[
+                    ("clusterName", "c"),
+                    ("brokerName", "broker-a"),
+                    ("brokerId", "2"),
+                ],
+            );
+            match c.try_call(elect) {
+                None => conns[i] = None,
+                Some(r) if r.code == 2007 => {}
+                Some(r) => break 'found r,
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(
+        answer.code, 2011,
+        "the slave was elected over a live master: {answer:?}"
+    );
+    assert_eq!(ext(&answer, "masterBrokerId"), Some("1"));
+    let lp = ports[cluster.await_leader()];
+    a.heartbeat(&ports);
+    assert_eq!(master_of(lp), (Some("1".into()), Some("1".into())));
 }

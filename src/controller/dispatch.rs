@@ -59,11 +59,16 @@ async fn local(ctl: &Arc<Controller>, code: Code, conn: ConnId, req: &RemotingCo
             Outcome::from_result(cmd::broker_heartbeat::handle(&mut table, &hb, conn, now))
         }
         Code::CONTROLLER_GET_METADATA_INFO => {
-            let (leader, is_leader) = {
+            let (mut leader, mut is_leader) = {
                 let m = ctl.raft.metrics();
                 let m = m.borrow();
                 (m.current_leader, m.state == openraft::ServerState::Leader)
             };
+            // An isolated leader must not draw brokers to itself.
+            if is_leader && ctl.is_isolated() {
+                is_leader = false;
+                leader = None;
+            }
             let group = ctl.config.read().controller_dleger_group.clone();
             cmd::get_metadata::handle(group.as_deref(), &ctl.peers, leader, is_leader)
         }

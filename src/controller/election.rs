@@ -33,20 +33,26 @@ fn try_elect(
     input: &ElectInput<'_>,
     candidates: &BTreeSet<BrokerId>,
 ) -> Option<BrokerId> {
-    let alive: Vec<&BrokerLiveInfo> = candidates
+    let alive_ids: BTreeSet<BrokerId> = candidates
         .iter()
-        .filter(|id| live.is_alive(input.cluster_name, input.broker_name, **id))
+        .copied()
+        .filter(|id| live.is_alive(input.cluster_name, input.broker_name, *id))
+        .collect();
+    // A broker can be alive without live info: a new leader that has not
+    // heard from it yet. It keeps its mastership, but is never elected.
+    let alive: Vec<&BrokerLiveInfo> = alive_ids
+        .iter()
         .filter_map(|id| live.live_info(input.cluster_name, input.broker_name, *id))
         .collect();
+    if let Some(old) = input.old_master {
+        if alive_ids.contains(&old) && input.prefer.is_none_or(|p| p == old) {
+            return Some(old);
+        }
+    }
     if alive.is_empty() {
         return None;
     }
     let contains = |id: BrokerId| alive.iter().any(|info| info.broker_id == id);
-    if let Some(old) = input.old_master {
-        if contains(old) && input.prefer.is_none_or(|p| p == old) {
-            return Some(old);
-        }
-    }
     if let Some(prefer) = input.prefer {
         return contains(prefer).then_some(prefer);
     }

@@ -3,7 +3,7 @@
 //! send to every controller, and only the leader's is consulted. Every
 //! method takes the time as a parameter, so the table never reads a clock.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::event::BrokerId;
 
@@ -50,8 +50,8 @@ pub struct BrokerLiveInfo {
     pub broker_addr: String,
     pub last_update_ms: i64,
     pub timeout_ms: i64,
-    /// The connection of the first heartbeat; Java never rebinds it, so
-    /// that connection closing is what removes the entry.
+    /// The connection of the latest heartbeat; it closing removes the
+    /// entry (Java binds the first one for good).
     pub conn: ConnId,
     pub epoch: i32,
     pub max_offset: i64,
@@ -82,6 +82,8 @@ pub trait Liveness {
 #[derive(Debug, Clone, Default)]
 pub struct HeartbeatTable {
     entries: BTreeMap<BrokerIdentity, BrokerLiveInfo>,
+    /// Every broker this node has had a heartbeat from, removed or not.
+    seen: BTreeSet<BrokerIdentity>,
 }
 
 /// The table as seen at `now_ms`.
@@ -89,6 +91,20 @@ pub struct HeartbeatTable {
 pub struct LiveView<'a> {
     table: &'a HeartbeatTable,
     now_ms: i64,
+    /// A new leader's table holds only the brokers that have reached this
+    /// node so far; while this is set, a broker it has never heard from is
+    /// possibly alive (see [`LiveView::warming_up`]).
+    warming_up: bool,
+}
+
+impl LiveView<'_> {
+    /// Until brokers have had one heartbeat interval to reach a new
+    /// leader, a broker it never heard from counts as alive, so nobody is
+    /// elected over a master that is alive but not in the table yet. It
+    /// has no live info, so it is never elected on this alone.
+    pub fn warming_up(self, warming_up: bool) -> Self {
+        LiveView { warming_up, ..self }
+    }
 }
 
 impl Liveness for LiveView<'_> {
@@ -104,6 +120,11 @@ impl Liveness for LiveView<'_> {
     fn is_alive(&self, cluster_name: &str, broker_name: &str, id: BrokerId) -> bool {
         self.table
             .is_alive(cluster_name, broker_name, id, self.now_ms)
+            || (self.warming_up
+                && !self
+                    .table
+                    .seen
+                    .contains(&BrokerIdentity::new(cluster_name, broker_name, id)))
     }
 }
 
@@ -116,6 +137,7 @@ impl HeartbeatTable {
         LiveView {
             table: self,
             now_ms,
+            warming_up: false,
         }
     }
 
@@ -140,6 +162,11 @@ impl HeartbeatTable {
         let max_offset = hb.max_offset.unwrap_or(-1);
         if let Some(prev) = self.entries.get_mut(&hb.identity) {
             prev.last_update_ms = now_ms;
+            // The entry belongs to the connection that last carried a
+            // heartbeat: a broker that moved off a stuck connection must
+            // not be dropped when that one finally closes (Java keeps the
+            // first channel, and would drop it).
+            prev.conn = conn;
             prev.timeout_ms = timeout_ms;
             prev.election_priority = priority;
             if epoch > prev.epoch || (epoch == prev.epoch && max_offset > prev.max_offset) {
@@ -160,6 +187,7 @@ impl HeartbeatTable {
             confirm_offset: 0,
             election_priority: priority,
         };
+        self.seen.insert(hb.identity.clone());
         self.entries.insert(hb.identity, info);
         true
     }
@@ -262,7 +290,7 @@ mod tests {
         assert_eq!(info.election_priority, i32::MAX);
         assert_eq!(info.conn, 7);
         assert!(!t.on_heartbeat(hb("b", 1), 8, 1001));
-        assert_eq!(t.get("c", "b", 1).unwrap().conn, 7);
+        assert_eq!(t.get("c", "b", 1).unwrap().conn, 8);
     }
 
     #[test]
@@ -316,6 +344,32 @@ mod tests {
         assert!(t.remove_conn(1).is_empty());
         assert!(t.get("c", "b", 2).is_some());
         assert_eq!(t.active_counts(0).get(&("c".into(), "b".into())), Some(&1));
+    }
+
+    /// A broker whose connection is stuck opens another and heartbeats
+    /// there; the old one closing later must not remove the fresh entry.
+    #[test]
+    fn an_old_connection_closing_keeps_a_broker_that_moved() {
+        let mut t = HeartbeatTable::new();
+        t.on_heartbeat(hb("b", 1), 1, 0);
+        t.on_heartbeat(hb("b", 1), 2, 100);
+        assert!(t.remove_conn(1).is_empty());
+        assert!(t.is_alive("c", "b", 1, 100));
+        assert_eq!(t.remove_conn(2), vec![BrokerIdentity::new("c", "b", 1)]);
+    }
+
+    #[test]
+    fn warming_up_a_broker_never_heard_from_is_possibly_alive() {
+        let mut t = HeartbeatTable::new();
+        t.on_heartbeat(hb("b", 1), 1, 0);
+        t.on_heartbeat(hb("b", 2), 2, 0);
+        t.remove_conn(2);
+        let warm = t.view(0).warming_up(true);
+        assert!(warm.is_alive("c", "b", 1));
+        assert!(warm.is_alive("c", "b", 3), "never heard from");
+        assert!(warm.live_info("c", "b", 3).is_none());
+        assert!(!warm.is_alive("c", "b", 2), "heard from, then gone");
+        assert!(!t.view(0).is_alive("c", "b", 3));
     }
 
     #[test]

@@ -118,7 +118,7 @@ pub async fn inactive_master_scan(ctl: Arc<Controller>, mut shutdown: broadcast:
         let names = {
             let state = ctl.state.read();
             let table = ctl.heartbeats.lock();
-            inactive::need_reelect(&state, &table.view(ctl.now_ms()))
+            inactive::need_reelect(&state, &ctl.live_view(&table))
         };
         for name in names {
             let out = elect(&ctl, name, |state, live, name| {

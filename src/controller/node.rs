@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use openraft::error::{InitializeError, RaftError as OpenRaftError};
 use openraft::BasicNode;
@@ -15,7 +15,7 @@ use tokio::sync::{broadcast, mpsc, Notify};
 use tokio::task::JoinHandle;
 
 use super::config::ControllerConfig;
-use super::heartbeat::{ConnId, HeartbeatTable};
+use super::heartbeat::{ConnId, HeartbeatTable, LiveView};
 use super::notify::RoleChange;
 use super::outcome::Outcome;
 use super::peers::Peers;
@@ -45,6 +45,12 @@ pub enum StartError {
     Peers(String),
 }
 
+/// How long a new leader treats brokers it has not heard from as possibly
+/// alive: a broker heartbeats every second (Java's
+/// `brokerHeartbeatInterval`), and after controllers restart it needs one
+/// interval to reconnect and one to send.
+pub const HEARTBEAT_WARM_UP: Duration = Duration::from_secs(2);
+
 /// What every part of a running controller shares.
 pub struct Controller {
     pub config: RwLock<ControllerConfig>,
@@ -58,6 +64,9 @@ pub struct Controller {
     ready: AtomicBool,
     /// When `ready` was last set.
     ready_since: Mutex<Option<Instant>>,
+    /// A raft leader without a quorum's acknowledgement for longer than
+    /// the election timeout: not ready, and not named leader by 1005.
+    isolated: AtomicBool,
     pub(super) writer: mpsc::Sender<Job>,
     /// Closers of open connections, to drop a broker whose heartbeat expired.
     conns: Mutex<HashMap<ConnId, Arc<Notify>>>,
@@ -83,6 +92,14 @@ impl Controller {
         self.ready.store(ready, Ordering::Release);
     }
 
+    pub fn is_isolated(&self) -> bool {
+        self.isolated.load(Ordering::Acquire)
+    }
+
+    pub(super) fn set_isolated(&self, isolated: bool) {
+        self.isolated.store(isolated, Ordering::Release);
+    }
+
     /// How long this node has been the ready leader without a break.
     pub fn ready_leader_for(&self) -> Option<std::time::Duration> {
         let since = *self.ready_since.lock();
@@ -96,20 +113,28 @@ impl Controller {
         i64::try_from(self.clock.elapsed().as_millis()).unwrap_or(i64::MAX)
     }
 
+    /// The heartbeat table as decisions see it now: while this node has
+    /// led for less than [`HEARTBEAT_WARM_UP`], brokers it never heard
+    /// from are possibly alive.
+    pub(super) fn live_view<'a>(&self, table: &'a HeartbeatTable) -> LiveView<'a> {
+        let warming_up = self
+            .ready_leader_for()
+            .is_none_or(|led| led < HEARTBEAT_WARM_UP);
+        table.view(self.now_ms()).warming_up(warming_up)
+    }
+
     /// Runs a decision on the applied state and the heartbeat table as they
     /// are now; returns it with whether reads must be confirmed first.
     pub(super) fn decide(&self, decide: Decide) -> (Outcome, bool) {
         let config = self.config.read().clone();
-        let now = self.now_ms();
         let state = self.state.read();
         let table = self.heartbeats.lock();
-        let outcome = decide(&state, &table.view(now), &config);
+        let outcome = decide(&state, &self.live_view(&table), &config);
         (outcome, config.process_read_event)
     }
 
     pub(super) fn role_change_targets(&self, change: &RoleChange) -> Vec<String> {
-        let now = self.now_ms();
-        change.targets(&self.heartbeats.lock().view(now))
+        change.targets(&self.live_view(&self.heartbeats.lock()))
     }
 
     pub(super) fn open_conn(&self) -> (ConnId, Arc<Notify>) {
@@ -120,14 +145,17 @@ impl Controller {
     }
 
     /// A connection closed: its brokers are gone at once (Java's channel
-    /// close event), which on the leader may start an election.
-    pub(super) fn close_conn(self: &Arc<Self>, id: ConnId) {
+    /// close event), which on the leader may start an election. Returns
+    /// how many brokers it removed.
+    pub(super) fn close_conn(self: &Arc<Self>, id: ConnId) -> usize {
         self.conns.lock().remove(&id);
         let gone = self.heartbeats.lock().remove_conn(id);
+        let removed = gone.len();
         for broker in gone {
             tracing::info!(?broker, "broker connection closed");
             liveness::on_inactive(self, broker);
         }
+        removed
     }
 
     /// Asks the connection `id` to close (a broker whose heartbeat expired).
@@ -181,6 +209,7 @@ pub async fn start(
     let state = Arc::new(RwLock::new(ControllerState::new()));
     let log = LogStore::open(&store)?;
     let sm = StateMachine::open(&store, state.clone())?;
+    log.limit_purges_to(sm.durable_snapshot());
     let group = config.controller_dleger_group.clone().unwrap_or_default();
     let raft = Raft::new(
         me.node_id,
@@ -214,6 +243,7 @@ pub async fn start(
         heartbeats: Mutex::new(HeartbeatTable::new()),
         ready: AtomicBool::new(false),
         ready_since: Mutex::new(None),
+        isolated: AtomicBool::new(false),
         writer: writer_tx,
         conns: Mutex::new(HashMap::new()),
         next_conn: AtomicU64::new(1),

@@ -3,8 +3,11 @@
 //! is taken on the state left by the previous one. A job decides on the
 //! applied state and the local heartbeat table, its events are committed
 //! (openraft's `client_write` returns once they are applied here), and only
-//! then is the reply sent.
+//! then is the reply sent. A write that outlives its timeout is answered
+//! SYSTEM_ERROR, and the next job waits until it has settled.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -67,24 +70,46 @@ pub async fn run(
             },
             _ = shutdown.recv() => return,
         };
-        let outcome = execute(&ctl, job.decide).await;
+        let (outcome, pending) = execute(&ctl, job.decide).await;
         let _ = job.reply.send(outcome);
+        // A write that timed out usually commits later. Deciding the next
+        // job before it lands would take it on a state without it (two
+        // elections from one epoch, or an old master's sync-state set over
+        // a new master), so its fate is awaited first: applied, or failed
+        // with the leadership (a new leader decides only once everything
+        // before its term is applied).
+        if let Some(pending) = pending {
+            let waited = Instant::now();
+            tokio::select! {
+                _ = pending => {}
+                _ = shutdown.recv() => return,
+            }
+            tracing::info!(waited = ?waited.elapsed(), "a timed-out controller write has settled");
+        }
     }
 }
 
-async fn execute(ctl: &Controller, decide: Decide) -> Outcome {
+/// The rest of a write whose reply has gone out as a timeout.
+type Pending<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+async fn execute(ctl: &Controller, decide: Decide) -> (Outcome, Option<Pending<'_>>) {
     // Leadership may have gone while the job waited in the queue.
     if !ctl.is_ready_leader() {
-        return not_leader();
+        return (not_leader(), None);
     }
     let decided = Instant::now();
     let (outcome, read_event) = ctl.decide(decide);
     if outcome.is_write() {
-        let write = ctl.raft.client_write(outcome.events.clone());
-        match tokio::time::timeout(WRITE_TIMEOUT, write).await {
+        let mut write = Box::pin(ctl.raft.client_write(outcome.events.clone()));
+        match tokio::time::timeout(WRITE_TIMEOUT, &mut write).await {
             Ok(Ok(_)) => {}
-            Ok(Err(e)) => return write_failed(e.to_string()),
-            Err(_) => return write_failed("no commit within 5 s".into()),
+            Ok(Err(e)) => return (write_failed(e.to_string()), None),
+            Err(_) => {
+                let pending: Pending<'_> = Box::pin(async move {
+                    let _ = write.await;
+                });
+                return (write_failed("no commit within 5 s".into()), Some(pending));
+            }
         }
         for event in &outcome.events {
             if let ControllerEvent::ElectMaster { new_master, .. } = event {
@@ -104,11 +129,11 @@ async fn execute(ctl: &Controller, decide: Decide) -> Outcome {
         // shown it still leads (Java appends an empty entry for the same).
         match tokio::time::timeout(WRITE_TIMEOUT, ctl.raft.ensure_linearizable()).await {
             Ok(Ok(_)) => {}
-            Ok(Err(e)) => return write_failed(e.to_string()),
-            Err(_) => return write_failed("no read confirmation within 5 s".into()),
+            Ok(Err(e)) => return (write_failed(e.to_string()), None),
+            Err(_) => return (write_failed("no read confirmation within 5 s".into()), None),
         }
     }
-    outcome
+    (outcome, None)
 }
 
 /// Java's reply when the append future fails or is cancelled.

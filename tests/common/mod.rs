@@ -42,6 +42,17 @@ impl Server {
         props: &[(&str, &str)],
         log_filter: &str,
     ) -> Server {
+        Self::start_with_env(dir, props, log_filter, &[])
+    }
+
+    /// As [`start_logging`](Self::start_logging), with `env` added to the
+    /// process environment (test hooks).
+    pub fn start_with_env(
+        dir: tempfile::TempDir,
+        props: &[(&str, &str)],
+        log_filter: &str,
+        env: &[(&str, &str)],
+    ) -> Server {
         let conf = dir.path().join("namesrv.properties");
         let mut text = format!(
             "listenPort=0\nhttpListenPort=0\nbindAddress=127.0.0.1\nkvConfigPath={}\nconfigStorePath={}\n",
@@ -56,6 +67,7 @@ impl Server {
             .arg("-c")
             .arg(&conf)
             .env("RUST_LOG", log_filter)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -210,6 +222,29 @@ impl Client {
         assert_eq!(resp.opaque, cmd.opaque);
         assert!(resp.is_response());
         resp
+    }
+
+    /// Reads one frame; `None` on close, timeout or any other error (for
+    /// peers that may be stopped or restarting).
+    pub fn try_recv(&mut self) -> Option<RemotingCommand> {
+        loop {
+            if let Some(cmd) = self.codec.decode(&mut self.buf).ok()? {
+                return Some(cmd);
+            }
+            let mut chunk = [0u8; 65536];
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// As [`call`](Self::call), with `None` instead of a panic when the
+    /// peer does not answer.
+    pub fn try_call(&mut self, mut cmd: RemotingCommand) -> Option<RemotingCommand> {
+        cmd.opaque = self.next_opaque();
+        self.stream.write_all(&encode_frame(&cmd)).ok()?;
+        self.try_recv().filter(|r| r.opaque == cmd.opaque)
     }
 
     /// True once the server has closed this connection.

@@ -44,6 +44,15 @@ const PURGED_FILE: &str = "raft-purged.json";
 const MAX_RECORD: usize = 64 << 20;
 const RECORD_HEADER: usize = 8;
 
+/// Test hook: a file named by this variable, while it exists, holds the
+/// milliseconds every append waits before writing (a slow disk, for the
+/// integration tests of slow commits). Read at each append.
+const APPEND_DELAY_HOOK: &str = "NAMESRV_TEST_APPEND_DELAY_FILE";
+
+/// The last log id covered by a snapshot that is on disk, shared by the
+/// state machine (which moves it) and the log (which purges no further).
+pub type SnapshotMark = Arc<Mutex<Option<LogId<NodeId>>>>;
+
 type RaftEntry = Entry<TypeConfig>;
 
 /// What is in memory: every entry of the log (it is short), and the marks.
@@ -61,6 +70,10 @@ struct Inner {
     /// readers never wait for (they only take `mem`).
     file: Mutex<File>,
     mem: Mutex<Mem>,
+    /// See [`APPEND_DELAY_HOOK`].
+    append_delay: Option<PathBuf>,
+    /// Set once at start-up by [`LogStore::limit_purges_to`].
+    purge_limit: std::sync::OnceLock<SnapshotMark>,
 }
 
 /// The log store; clones share it, and a clone is also the log reader.
@@ -109,8 +122,16 @@ impl LogStore {
                     vote,
                     committed,
                 }),
+                append_delay: std::env::var_os(APPEND_DELAY_HOOK).map(PathBuf::from),
+                purge_limit: std::sync::OnceLock::new(),
             }),
         })
+    }
+
+    /// Purges stop at the snapshot `mark` says is on disk: a purge made
+    /// durable past it would leave a store that cannot restart.
+    pub fn limit_purges_to(&self, mark: SnapshotMark) {
+        let _ = self.inner.purge_limit.set(mark);
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -209,6 +230,11 @@ fn load_records(path: &Path) -> Result<(Vec<RaftEntry>, u64), RaftError> {
     Ok((entries, at as u64))
 }
 
+/// The delay the test hook's file asks for, if it exists and parses.
+fn read_delay(path: &Path) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
 fn logs_err(verb: ErrorVerb, e: &std::io::Error) -> StorageError {
     StorageIOError::new(ErrorSubject::Logs, verb, AnyError::new(e)).into()
 }
@@ -295,6 +321,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let inner = self.inner.clone();
         // The fsync can take milliseconds: off the runtime's worker threads.
         let written = tokio::task::spawn_blocking(move || {
+            if let Some(ms) = inner.append_delay.as_deref().and_then(read_delay) {
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+            }
             let mut file = inner.file.lock();
             file.write_all(&buf)?;
             file.sync_data()
@@ -328,6 +357,27 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn purge(&mut self, log_id: LogId<NodeId>) -> Result<(), StorageError> {
+        let log_id = match self.inner.purge_limit.get() {
+            None => log_id,
+            Some(mark) => {
+                // Keeping entries openraft considers purged is harmless (it
+                // never reads below its own mark); losing entries no
+                // snapshot on disk covers is not.
+                let durable = *mark.lock();
+                match durable {
+                    Some(durable) if durable.index < log_id.index => {
+                        tracing::info!(asked = %log_id, %durable, "raft log purged only up to the stored snapshot");
+                        durable
+                    }
+                    Some(_) => log_id,
+                    None => return Ok(()),
+                }
+            }
+        };
+        let already = self.inner.mem.lock().last_purged;
+        if already.is_some_and(|p| p.index >= log_id.index) {
+            return Ok(());
+        }
         write_json(&self.path(PURGED_FILE), &log_id)
             .map_err(|e| logs_err(ErrorVerb::Delete, &e))?;
         let remaining: Vec<RaftEntry> = {

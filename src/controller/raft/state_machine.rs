@@ -18,6 +18,7 @@ use openraft::{
 use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
+use super::log_store::SnapshotMark;
 use super::types::{RaftError, StorageError, TypeConfig};
 use crate::controller::peers::NodeId;
 use crate::controller::state::ControllerState;
@@ -47,6 +48,10 @@ struct Inner {
     state: Arc<RwLock<ControllerState>>,
     applied: Mutex<Applied>,
     current: Mutex<Option<(Meta, Vec<u8>)>>,
+    /// The last log id of the snapshot on disk.
+    durable: SnapshotMark,
+    /// Serialises snapshot stores (a build and an install).
+    storing: Mutex<()>,
 }
 
 /// The state machine; clones share it, and a clone builds snapshots.
@@ -90,14 +95,29 @@ impl StateMachine {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
                 state,
+                durable: Arc::new(Mutex::new(
+                    current
+                        .as_ref()
+                        .and_then(|(m, _): &(Meta, _)| m.last_log_id),
+                )),
+                storing: Mutex::new(()),
                 applied: Mutex::new(applied),
                 current: Mutex::new(current),
             }),
         })
     }
 
-    /// Persists a snapshot and makes it the current one.
-    fn store_snapshot(&self, meta: &Meta, data: &[u8]) -> std::io::Result<()> {
+    /// The last log id of the snapshot on disk, kept current.
+    pub fn durable_snapshot(&self) -> SnapshotMark {
+        self.inner.durable.clone()
+    }
+
+    /// Persists a snapshot and makes it the current one, unless the one
+    /// stored already covers more of the log: a build that read the state
+    /// before a full snapshot was installed may finish after it, and the
+    /// log behind the newer one may be purged already. Returns whether it
+    /// was stored.
+    pub(super) fn store_snapshot(&self, meta: &Meta, data: &[u8]) -> std::io::Result<bool> {
         let state: serde_json::Value =
             serde_json::from_slice(data).map_err(std::io::Error::other)?;
         let file = SnapshotFile {
@@ -105,9 +125,25 @@ impl StateMachine {
             state,
         };
         let bytes = serde_json::to_vec(&file).map_err(std::io::Error::other)?;
+        // Held across the write so two stores cannot cross; snapshots are
+        // rare (one per few hundred entries) and nothing else takes it.
+        let _store = self.inner.storing.lock();
+        if self
+            .inner
+            .durable
+            .lock()
+            .is_some_and(|stored| meta.last_log_id < Some(stored))
+        {
+            tracing::info!(
+                snapshot = %meta.snapshot_id,
+                "an older snapshot than the stored one is not stored"
+            );
+            return Ok(false);
+        }
         write_atomically(&self.inner.dir.join(SNAPSHOT_FILE), &bytes)?;
         *self.inner.current.lock() = Some((meta.clone(), data.to_vec()));
-        Ok(())
+        *self.inner.durable.lock() = meta.last_log_id;
+        Ok(true)
     }
 }
 
@@ -144,8 +180,15 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
             };
             (data, meta)
         };
-        self.store_snapshot(&meta, &data)
+        let stored = self
+            .store_snapshot(&meta, &data)
             .map_err(|e| snapshot_write_err(&meta, &e))?;
+        if !stored {
+            // A newer snapshot was installed meanwhile: that one stands.
+            if let Some(current) = self.get_current_snapshot().await? {
+                return Ok(current);
+            }
+        }
         Ok(Snapshot {
             meta,
             snapshot: Box::new(Cursor::new(data)),

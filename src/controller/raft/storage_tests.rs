@@ -164,3 +164,84 @@ async fn a_zero_filled_tail_is_a_torn_record() {
         [1, 2, 3]
     );
 }
+
+fn meta(
+    index: u64,
+    id: &str,
+) -> openraft::SnapshotMeta<crate::controller::peers::NodeId, openraft::BasicNode> {
+    openraft::SnapshotMeta {
+        last_log_id: Some(LogId::new(CommittedLeaderId::new(1, 0), index)),
+        last_membership: openraft::StoredMembership::default(),
+        snapshot_id: id.into(),
+    }
+}
+
+/// A snapshot build that read the state before a full snapshot was
+/// installed finishes after it: storing it must not replace the newer
+/// installed snapshot on disk (the log behind it may already be purged).
+#[tokio::test]
+async fn an_older_snapshot_never_replaces_a_newer_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = Arc::new(RwLock::new(ControllerState::new()));
+    let mut sm = StateMachine::open(dir.path(), state.clone()).unwrap();
+    sm.apply(vec![apply_id(1, 1), apply_id(2, 2)])
+        .await
+        .unwrap();
+    let old_data = state.read().to_snapshot().unwrap();
+    let mut installed = ControllerState::new();
+    for (i, id) in (1..=5).zip(1..=5) {
+        installed.apply(&match apply_id(i, id).payload {
+            EntryPayload::Normal(mut events) => events.remove(0),
+            _ => unreachable!(),
+        });
+    }
+    let new_data = installed.to_snapshot().unwrap();
+    sm.install_snapshot(
+        &meta(5, "installed"),
+        Box::new(std::io::Cursor::new(new_data)),
+    )
+    .await
+    .unwrap();
+    // The late build stores what it read before the install.
+    let _ = sm.store_snapshot(&meta(2, "late-build"), &old_data);
+
+    let reopened = Arc::new(RwLock::new(ControllerState::new()));
+    let mut sm2 = StateMachine::open(dir.path(), reopened.clone()).unwrap();
+    let (applied, _) = sm2.applied_state().await.unwrap();
+    assert_eq!(
+        applied.map(|l| l.index),
+        Some(5),
+        "the newer snapshot was overwritten"
+    );
+    assert_eq!(*reopened.read(), installed);
+    let current = sm2.get_current_snapshot().await.unwrap().unwrap();
+    assert_eq!(current.meta.snapshot_id, "installed");
+    assert_eq!(*sm.durable_snapshot().lock(), meta(5, "").last_log_id);
+}
+
+/// openraft may ask to purge past the snapshot that is on disk (after an
+/// install, before its rename; or a build not yet stored). Purging there
+/// and crashing leaves neither snapshot nor log for those entries: the
+/// node cannot restart. The log keeps what no durable snapshot covers.
+#[tokio::test]
+async fn the_log_is_never_purged_past_the_durable_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = Arc::new(RwLock::new(ControllerState::new()));
+    let mut sm = StateMachine::open(dir.path(), state.clone()).unwrap();
+    let mut log = LogStore::open(dir.path()).unwrap();
+    log.limit_purges_to(sm.durable_snapshot());
+    let entries: Vec<_> = (1..=8).map(|i| apply_id(i, i as i64)).collect();
+    append(&mut log, entries.clone()).await;
+    sm.apply(entries[..4].to_vec()).await.unwrap();
+    sm.build_snapshot().await.unwrap();
+    // No snapshot covers 5..=8 yet.
+    log.purge(LogId::new(CommittedLeaderId::new(1, 0), 7))
+        .await
+        .unwrap();
+    drop(log);
+    let mut log = LogStore::open(dir.path()).unwrap();
+    let kept = indexes(&log.try_get_log_entries(0..).await.unwrap());
+    assert_eq!(kept, [5, 6, 7, 8], "entries no snapshot covers were purged");
+    let state = log.get_log_state().await.unwrap();
+    assert_eq!(state.last_purged_log_id.map(|l| l.index), Some(4));
+}

@@ -48,12 +48,16 @@ pub const SNAPSHOT_EVERY: u64 = 500;
 /// (the maximum timeout) runs, so a killed leader is replaced in about
 /// 0.7–1.4 s (DLedger takes about 7 s). Heartbeats every 100 ms leave four
 /// missed beats before anyone stands, margin for a busy two-core machine.
+/// The longest a follower waits for its leader before standing; a leader
+/// without a quorum's acknowledgement for this long steps down.
+pub const ELECTION_TIMEOUT_MAX_MS: u64 = 700;
+
 pub fn raft_config(group: &str) -> Result<Arc<Config>, RaftError> {
     let config = Config {
         cluster_name: group.to_string(),
         heartbeat_interval: 100,
         election_timeout_min: 400,
-        election_timeout_max: 700,
+        election_timeout_max: ELECTION_TIMEOUT_MAX_MS,
         install_snapshot_timeout: 3000,
         snapshot_policy: SnapshotPolicy::LogsSinceLast(SNAPSHOT_EVERY),
         max_in_snapshot_log_to_keep: SNAPSHOT_EVERY,
