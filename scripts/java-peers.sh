@@ -82,4 +82,27 @@ for version in "${VERSIONS[@]}"; do
   done
   touch "$dir/.complete"
 done
+
+# The RocketMQ 5 gRPC client (rocketmq-client-java, Maven Central), with the
+# 5.x peers: tests/interop-java/ProxyClient.java runs on its runtime classpath
+# (scripts/java-peers/grpc-client.pom.xml) against the proxy, in Java's
+# single-file source mode, which needs a JDK's jdk.compiler.
+GRPC_CLIENT_VERSION=5.2.0
+install_grpc_client() {
+  local dir="$CACHE/java-grpc-client-$GRPC_CLIENT_VERSION"
+  [ -f "$dir/.complete" ] && return
+  echo "fetching rocketmq-client-java $GRPC_CLIENT_VERSION from Maven Central..." >&2
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  mvn -q -B -Dstyle.color=never -f scripts/java-peers/grpc-client.pom.xml \
+    -Drocketmq.client.version="$GRPC_CLIENT_VERSION" -DincludeScope=runtime \
+    -DoutputDirectory="$dir/lib" dependency:copy-dependencies >&2
+  java --list-modules | grep '^jdk.compiler@' >/dev/null ||
+    echo "warning: java has no jdk.compiler (a JRE?): ProxyClient.java needs a JDK" >&2
+  touch "$dir/.complete"
+}
+if [[ " ${VERSIONS[*]}" == *" 5."* ]]; then
+  install_grpc_client
+fi
+
 echo "$CACHE"
