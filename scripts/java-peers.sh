@@ -49,9 +49,10 @@ write_launcher() { # dir name class log
 #!/usr/bin/env bash
 # Launcher written by scripts/java-peers.sh: $class from Maven Central.
 home="\${RMQ_HOME:-\$HOME}"
-mkdir -p "\$home/logs/rocketmqlogs"
+mkdir -p "\$home/logs/rocketmqlogs" "\$home/tmp"
 exec java -server $JVM_OPENS \\
-  -Duser.home="\$home" -Drocketmq.home.dir="$dir" -Dpeer.log=$log \\
+  -Duser.home="\$home" -Djava.io.tmpdir="\$home/tmp" \\
+  -Drocketmq.home.dir="$dir" -Dpeer.log=$log \\
   -Drocketmq.client.logRoot="\$home/logs/rocketmqlogs" \\
   \${JAVA_OPT_EXT:-} -cp "$dir/conf:$dir/lib/*" $class "\$@"
 EOF
@@ -60,16 +61,22 @@ EOF
 
 for version in "${VERSIONS[@]}"; do
   dir="$CACHE/java-$version"
-  [ -f "$dir/.complete" ] && continue
+  launchers=("${LAUNCHERS4[@]}")
+  [[ $version == 5.* ]] && launchers=("${LAUNCHERS5[@]}")
+  if [ -f "$dir/.complete" ]; then
+    # Launchers are ours and cheap: rewritten every run, so a change to
+    # them reaches a cached install.
+    for launcher in "${launchers[@]}"; do
+      read -r name class log <<<"$launcher"
+      write_launcher "$dir" "$name" "$class" "$log"
+    done
+    continue
+  fi
   echo "fetching the Apache RocketMQ $version Java peers from Maven Central..." >&2
   rm -rf "$dir"
   mkdir -p "$dir/bin" "$dir/conf"
   profile=()
-  launchers=("${LAUNCHERS4[@]}")
-  if [[ $version == 5.* ]]; then
-    profile=(-P rocketmq5)
-    launchers=("${LAUNCHERS5[@]}")
-  fi
+  [[ $version == 5.* ]] && profile=(-P rocketmq5)
   mvn -q -B -Dstyle.color=never -f scripts/java-peers/pom.xml "${profile[@]}" \
     -Drocketmq.version="$version" -DincludeScope=runtime \
     -DoutputDirectory="$dir/lib" dependency:copy-dependencies >&2
