@@ -248,7 +248,7 @@ impl RegistrationRound {
                     _ => (false, FastSet::default()),
                 };
                 RegistrationRound {
-                    version: version.clone(),
+                    version: *version,
                     started: now,
                     topics,
                     previous,

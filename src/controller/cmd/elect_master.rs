@@ -170,7 +170,7 @@ mod tests {
         assert_eq!(
             body(&out),
             format!(
-                r#"{{"brokerMemberGroup":{{"brokerAddrs":{{1:"{}",2:"{}"}},"brokerName":"b","cluster":"c"}},"syncStateSet":[1]}}"#,
+                r#"{{"brokerMemberGroup":{{"brokerAddrs":{{"1":"{}","2":"{}"}},"brokerName":"b","cluster":"c"}},"syncStateSet":[1]}}"#,
                 addr(1),
                 addr(2)
             )
