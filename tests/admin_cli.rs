@@ -124,7 +124,7 @@ fn namesrv_commands_print_what_mqadmin_prints() {
 
     let route = stdout(&admin(&["topicRoute", "-t", "T1", "-n", ns]));
     let expected = format!(
-        "{{\n\t\"brokerDatas\":[\n\t\t{{\n\t\t\t\"brokerAddrs\":{{0:\"{b}\"\n\t\t\t}},\n\t\t\t\"brokerName\":\"b1\",\n\t\t\t\"cluster\":\"DefaultCluster\",\n\t\t\t\"enableActingMaster\":false\n\t\t}}\n\t],\n\t\"filterServerTable\":{{}},\n\t\"queueDatas\":[\n\t\t{{\n\t\t\t\"brokerName\":\"b1\",\n\t\t\t\"perm\":6,\n\t\t\t\"readQueueNums\":4,\n\t\t\t\"topicSysFlag\":0,\n\t\t\t\"writeQueueNums\":4\n\t\t}}\n\t]\n}}\n",
+        "{{\n\t\"brokerDatas\":[\n\t\t{{\n\t\t\t\"brokerAddrs\":{{\n\t\t\t\t0:\"{b}\"\n\t\t\t}},\n\t\t\t\"brokerName\":\"b1\",\n\t\t\t\"cluster\":\"DefaultCluster\",\n\t\t\t\"enableActingMaster\":false\n\t\t}}\n\t],\n\t\"filterServerTable\":{{}},\n\t\"queueDatas\":[\n\t\t{{\n\t\t\t\"brokerName\":\"b1\",\n\t\t\t\"perm\":6,\n\t\t\t\"readQueueNums\":4,\n\t\t\t\"topicSysFlag\":0,\n\t\t\t\"writeQueueNums\":4\n\t\t}}\n\t]\n}}\n",
         b = s.broker
     );
     assert_eq!(route, expected);

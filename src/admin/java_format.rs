@@ -71,8 +71,9 @@ pub enum JavaJson {
     IntMap(Vec<(i64, JavaJson)>),
 }
 
-/// `JSON.toJSONString(value, true)`: tab-indented, and number-keyed maps on
-/// one line with their closing brace on the next, as fastjson 1.2 does.
+/// `toJson(true)` as 5.5.0's mqadmin prints it (fastjson2's PrettyFormat):
+/// tab-indented, one entry a line, number keys unquoted. (fastjson 1.2, in
+/// 4.x and 5.3.3, put a number-keyed map's first entry on the brace's line.)
 pub fn pretty(value: &JavaJson) -> String {
     let mut out = String::new();
     write_pretty(value, 0, &mut out);
@@ -128,6 +129,7 @@ fn write_pretty(value: &JavaJson, level: usize, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
+                newline(level + 1, out);
                 out.push_str(&k.to_string());
                 out.push(':');
                 write_pretty(v, level + 1, out);
@@ -193,7 +195,7 @@ mod tests {
     }
 
     #[test]
-    fn pretty_prints_as_fastjson() {
+    fn pretty_prints_as_fastjson2() {
         let v = JavaJson::Bean(vec![
             ("queueDatas", JavaJson::List(vec![])),
             (
@@ -213,7 +215,7 @@ mod tests {
         ]);
         assert_eq!(
             pretty(&v),
-            "{\n\t\"brokerDatas\":[\n\t\t{\n\t\t\t\"brokerAddrs\":{0:\"a:1\",1:\"b:1\"\n\t\t\t},\n\t\t\t\"cluster\":\"JC\"\n\t\t}\n\t],\n\t\"filterServerTable\":{},\n\t\"queueDatas\":[]\n}"
+            "{\n\t\"brokerDatas\":[\n\t\t{\n\t\t\t\"brokerAddrs\":{\n\t\t\t\t0:\"a:1\",\n\t\t\t\t1:\"b:1\"\n\t\t\t},\n\t\t\t\"cluster\":\"JC\"\n\t\t}\n\t],\n\t\"filterServerTable\":{},\n\t\"queueDatas\":[]\n}"
         );
     }
 

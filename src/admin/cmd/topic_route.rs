@@ -240,7 +240,7 @@ mod tests {
     #[test]
     fn the_default_format_is_fastjsons_pretty_print() {
         let route = TopicRouteData::decode("ns", ROUTE).unwrap();
-        let expected = "{\n\t\"brokerDatas\":[\n\t\t{\n\t\t\t\"brokerAddrs\":{0:\"127.0.0.1:19911\"\n\t\t\t},\n\t\t\t\"brokerName\":\"j5\",\n\t\t\t\"cluster\":\"JC\",\n\t\t\t\"enableActingMaster\":false\n\t\t}\n\t],\n\t\"filterServerTable\":{},\n\t\"queueDatas\":[\n\t\t{\n\t\t\t\"brokerName\":\"j5\",\n\t\t\t\"perm\":7,\n\t\t\t\"readQueueNums\":8,\n\t\t\t\"topicSysFlag\":0,\n\t\t\t\"writeQueueNums\":8\n\t\t}\n\t]\n}";
+        let expected = "{\n\t\"brokerDatas\":[\n\t\t{\n\t\t\t\"brokerAddrs\":{\n\t\t\t\t0:\"127.0.0.1:19911\"\n\t\t\t},\n\t\t\t\"brokerName\":\"j5\",\n\t\t\t\"cluster\":\"JC\",\n\t\t\t\"enableActingMaster\":false\n\t\t}\n\t],\n\t\"filterServerTable\":{},\n\t\"queueDatas\":[\n\t\t{\n\t\t\t\"brokerName\":\"j5\",\n\t\t\t\"perm\":7,\n\t\t\t\"readQueueNums\":8,\n\t\t\t\"topicSysFlag\":0,\n\t\t\t\"writeQueueNums\":8\n\t\t}\n\t]\n}";
         assert_eq!(pretty(&route_bean(&route)), expected);
     }
 
