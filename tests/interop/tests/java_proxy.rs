@@ -33,7 +33,8 @@ fn grpc_client_sends_and_receives_through_the_proxy_on_our_namesrv() {
             extra: &[("autoCreateTopicEnable", "false")],
         },
     );
-    let proxy = JavaProxy::start_cluster(&dir.path().join("proxy"), &ours.addr_string(), CLUSTER);
+    // The proxy creates its system topic on the cluster's brokers as it
+    // starts, and exits if our cluster info names none yet.
     wait_for(
         Duration::from_secs(90),
         "the 5.5.0 broker registered with ours",
@@ -42,6 +43,7 @@ fn grpc_client_sends_and_receives_through_the_proxy_on_our_namesrv() {
                 == broker.addr.as_str()
         },
     );
+    let proxy = JavaProxy::start_cluster(&dir.path().join("proxy"), &ours.addr_string(), CLUSTER);
     // TOPIC_NOT_EXIST (17) until mqadmin creates it.
     assert_eq!(
         ours.route_code(TOPIC),
