@@ -226,15 +226,14 @@ struct RegistrationRound {
 }
 
 impl RegistrationRound {
-    /// Records a registration of `version` carrying `topics` and says which
-    /// of the group's topics stay.
+    /// Records a registration of `version` carrying `topics`.
     fn record(
         round: Option<RegistrationRound>,
         version: &DataVersion,
         topics: FastSet<String>,
         now: std::time::Instant,
-    ) -> (RegistrationRound, FastSet<String>) {
-        let next = match round {
+    ) -> RegistrationRound {
+        match round {
             Some(mut r)
                 if r.version == *version && now.duration_since(r.started) < ROUND_WINDOW =>
             {
@@ -255,12 +254,12 @@ impl RegistrationRound {
                     split,
                 }
             }
-        };
-        let mut keep = next.topics.clone();
-        if next.split {
-            keep.extend(next.previous.iter().cloned());
         }
-        (next, keep)
+    }
+
+    /// Whether the group's `topic` stays after the registrations so far.
+    fn keeps(&self, topic: &str) -> bool {
+        self.topics.contains(topic) || (self.split && self.previous.contains(topic))
     }
 }
 
@@ -614,16 +613,16 @@ fn register_locked(
                 .iter()
                 .map(|(topic, _)| topic.to_string())
                 .collect();
-            let (round, keep) = RegistrationRound::record(
+            let round = RegistrationRound::record(
                 t.rounds.remove(&name),
                 &reg.wrapper.data_version,
                 carried,
                 std::time::Instant::now(),
             );
-            t.rounds.insert(name.clone(), round);
+            let round = t.rounds.entry(name.clone()).insert_entry(round).into_mut();
             let changed = &mut result.changed_topics;
             t.topic_queue.retain(|topic, queues| {
-                if !keep.contains(topic.as_str()) {
+                if !round.keeps(topic) {
                     let before = queues.len();
                     queues.retain(|q| q.broker_name != name);
                     if queues.len() != before {
