@@ -4,9 +4,10 @@
 //! killed by PID when dropped (also when a test panics).
 
 use std::ffi::OsStr;
+use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::process::{free_broker_port, spawn_log_drain};
@@ -392,39 +393,49 @@ pub struct ToolOutput {
 /// if it has not finished within two minutes.
 pub fn mqadmin(version: JavaVersion, home: &Path, args: &[&str]) -> ToolOutput {
     std::fs::create_dir_all(home).unwrap();
-    let child = Command::new(launcher(version, "mqadmin"))
-        .args(args)
+    let mut cmd = Command::new(launcher(version, "mqadmin"));
+    cmd.args(args)
         .env("RMQ_HOME", home)
-        .env("JAVA_OPT_EXT", TOOL_JVM)
+        .env("JAVA_OPT_EXT", TOOL_JVM);
+    run_bounded(cmd, Duration::from_secs(120), &format!("mqadmin {args:?}"))
+}
+
+/// Runs `cmd` to its end and returns what it printed; kills it and fails
+/// the test if it has not exited within `limit`.
+pub(crate) fn run_bounded(mut cmd: Command, limit: Duration, what: &str) -> ToolOutput {
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("cannot start mqadmin (is `java` on PATH?)");
-    let pid = child.id();
-    let watchdog = std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(200));
-            // The process is gone once /proc forgets it (or it is a zombie).
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            if stat.is_empty() || stat.contains(") Z") {
-                return false;
-            }
+        .unwrap_or_else(|e| panic!("cannot start {what} (is a JDK 17 on PATH?): {e}"));
+    let collect = |mut stream: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stream.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = collect(Box::new(child.stdout.take().unwrap()));
+    let stderr = collect(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
         }
-        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-        true
-    });
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = child.wait_with_output().unwrap();
-    let timed_out = watchdog.join().unwrap_or(false);
-    assert!(!timed_out, "mqadmin {args:?} did not finish within 120 s");
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{what} (pid {}) did not finish within {limit:?}",
+                child.id()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     ToolOutput {
         status,
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
     }
 }

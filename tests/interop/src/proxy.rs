@@ -6,13 +6,12 @@
 //! its deadline.
 
 use std::ffi::OsStr;
-use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use crate::java::{free_port, java_peers_dir, JavaProcess, JavaVersion, ToolOutput};
+use crate::java::{free_port, java_peers_dir, run_bounded, JavaProcess, JavaVersion, ToolOutput};
 use crate::process::manifest_dir;
 
 /// The rocketmq-client-java release `scripts/java-peers.sh` installs.
@@ -116,46 +115,14 @@ pub fn proxy_client(
     std::fs::create_dir_all(&logs).unwrap();
     let source = manifest_dir().join("../interop-java/ProxyClient.java");
     let classpath = grpc_client_lib().join("*");
-    let mut child = Command::new("java")
-        .args(CLIENT_JVM.split_whitespace())
+    let mut cmd = Command::new("java");
+    cmd.args(CLIENT_JVM.split_whitespace())
         .arg(format!("-Drocketmq.log.root={}", logs.display()))
         .arg(format!("-Duser.home={}", dir.display()))
         .arg("-cp")
         .arg(classpath)
         .arg(source)
         .arg(endpoint.to_string())
-        .args([topic, group, body, &seconds.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot start java (is a JDK 17 on PATH?)");
-    let pid = child.id();
-    let collect = |mut stream: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stream.read_to_string(&mut text);
-            text
-        })
-    };
-    let stdout = collect(Box::new(child.stdout.take().unwrap()));
-    let stderr = collect(Box::new(child.stderr.take().unwrap()));
-    let limit = Duration::from_secs(seconds + 30);
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("ProxyClient (pid {pid}) did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    ToolOutput {
-        status,
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    }
+        .args([topic, group, body, &seconds.to_string()]);
+    run_bounded(cmd, Duration::from_secs(seconds + 30), "ProxyClient")
 }
