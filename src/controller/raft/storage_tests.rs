@@ -113,14 +113,20 @@ async fn log_vote_and_marks_survive_a_restart_and_a_torn_tail_is_dropped() {
     );
 }
 
-#[tokio::test]
-async fn snapshot_restores_state_and_applied_mark() {
-    let dir = tempfile::tempdir().unwrap();
+/// A state machine under `dir` that applied ids 1 and 2, and its state.
+async fn with_two_ids(dir: &std::path::Path) -> (Arc<RwLock<ControllerState>>, StateMachine) {
     let state = Arc::new(RwLock::new(ControllerState::new()));
-    let mut sm = StateMachine::open(dir.path(), state.clone()).unwrap();
+    let mut sm = StateMachine::open(dir, state.clone()).unwrap();
     sm.apply(vec![apply_id(1, 1), apply_id(2, 2)])
         .await
         .unwrap();
+    (state, sm)
+}
+
+#[tokio::test]
+async fn snapshot_restores_state_and_applied_mark() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, mut sm) = with_two_ids(dir.path()).await;
     let snap = sm.build_snapshot().await.unwrap();
     assert_eq!(snap.meta.last_log_id.map(|l| l.index), Some(2));
 
@@ -182,11 +188,7 @@ fn meta(
 #[tokio::test]
 async fn an_older_snapshot_never_replaces_a_newer_one() {
     let dir = tempfile::tempdir().unwrap();
-    let state = Arc::new(RwLock::new(ControllerState::new()));
-    let mut sm = StateMachine::open(dir.path(), state.clone()).unwrap();
-    sm.apply(vec![apply_id(1, 1), apply_id(2, 2)])
-        .await
-        .unwrap();
+    let (state, mut sm) = with_two_ids(dir.path()).await;
     let old_data = state.read().to_snapshot().unwrap();
     let mut installed = ControllerState::new();
     for (i, id) in (1..=5).zip(1..=5) {
