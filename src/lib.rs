@@ -1,28 +1,22 @@
 //! namesrv: a wire-compatible replacement for the Apache RocketMQ NameServer.
 //!
-//! Layers, bottom up: `remoting` (frames and header codecs), `json_read` /
-//! `json_write` (the fastjson dialect), `route` (the route table), `kvconfig`
-//! (the persisted KV store), `cmd` (one handler per request code), `shared`
-//! (state every connection sees), `tls` and `stream` (plaintext or TLS
-//! sockets), `connection` and `server` (sockets).
+//! Layers, bottom up: `remoting` (frames and header codecs), `json` (the
+//! fastjson dialect), `config` (properties files and the effective
+//! configuration), `route` (the route table), `state` (what every connection
+//! shares: route table, KV store, notifier), `cmd` (one handler per request
+//! code), `net` (listener, connections, plaintext or TLS sockets); beside
+//! them `controller` (the RocketMQ 5 controller), `http` (metrics, API,
+//! cluster page) and `admin` (the namesrv-admin tool).
 
 pub mod admin;
-pub mod bulk;
 pub mod cmd;
 pub mod config;
-pub mod connection;
 pub mod controller;
+pub mod disk;
 pub mod http;
-pub mod json_read;
-pub mod json_write;
-pub mod kvconfig;
-pub mod log_limit;
+pub mod json;
 pub mod metrics;
-pub mod notify;
-pub mod properties;
+pub mod net;
 pub mod remoting;
 pub mod route;
-pub mod server;
-pub mod shared;
-pub mod stream;
-pub mod tls;
+pub mod state;

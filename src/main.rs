@@ -8,14 +8,16 @@ use std::time::Duration;
 use clap::Parser;
 use tokio::net::TcpListener;
 
-use namesrv::bulk::BulkPool;
 use namesrv::config::Config;
 use namesrv::controller::{self, ControllerConfig};
-use namesrv::kvconfig::KvConfigManager;
+use namesrv::http;
 use namesrv::metrics::Metrics;
-use namesrv::shared::Shared;
-use namesrv::tls::{self, Tls};
-use namesrv::{http, notify, server};
+use namesrv::net::server;
+use namesrv::net::tls::{self, Tls};
+use namesrv::state::bulk::BulkPool;
+use namesrv::state::kv::KvConfigManager;
+use namesrv::state::notify;
+use namesrv::state::shared::Shared;
 
 /// How often certificate files are checked for changes (Java: 500 ms).
 const TLS_WATCH_PERIOD: Duration = Duration::from_secs(1);
@@ -124,8 +126,8 @@ fn load_controller_config(cli: &Cli) -> Result<ControllerConfig, String> {
     if let Some(path) = &cli.config_file {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let pairs =
-            namesrv::properties::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let pairs = namesrv::config::properties::parse(&text)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         props.extend(pairs);
     }
     for define in &cli.define {
@@ -178,7 +180,7 @@ fn apply_config_store(config: &mut Config) -> Result<(), String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
-    let pairs: Vec<(String, String)> = namesrv::properties::parse(&text)
+    let pairs: Vec<(String, String)> = namesrv::config::properties::parse(&text)
         .map_err(|e| format!("{}: {e}", path.display()))?
         .into_iter()
         .filter(|(k, _)| !config.is_black_listed(k))

@@ -54,7 +54,7 @@ fn kill_9_during_put_kv_stream_keeps_every_acknowledged_entry() {
     assert!(acknowledged.len() >= 200);
 
     let text = std::fs::read(server.path("kvConfig.json")).unwrap();
-    let table = namesrv::json_read::parse(&text).expect("kvConfig.json is whole after kill -9");
+    let table = namesrv::json::read::parse(&text).expect("kvConfig.json is whole after kill -9");
     for key in &acknowledged {
         assert!(
             table["configTable"]["CRASH"].get(key).is_some(),

@@ -151,7 +151,7 @@ fn a_repeated_slave_registration_is_answered_with_its_master() {
 fn cluster_info_ids(server: &Server) -> Vec<i64> {
     // Cluster info comes in the fastjson form (unquoted integer keys).
     let body = server.client().call(request(106, &[])).body;
-    let info = namesrv::json_read::parse(&body).unwrap();
+    let info = namesrv::json::read::parse(&body).unwrap();
     info["brokerAddrTable"]["broker-a"]["brokerAddrs"]
         .as_object()
         .map(|m| m.keys().map(|k| k.parse().unwrap()).collect())

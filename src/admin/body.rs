@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::error::AdminError;
-use crate::json_read;
+use crate::json;
 
 /// Parses `bytes` as the JSON object `what`, naming `addr` on failure.
 pub fn parse_object(addr: &str, what: &'static str, bytes: &[u8]) -> Result<Value, AdminError> {
@@ -19,7 +19,7 @@ pub fn parse_object(addr: &str, what: &'static str, bytes: &[u8]) -> Result<Valu
     if bytes.is_empty() {
         return Err(bad("the body is empty".into()));
     }
-    let value = json_read::parse(bytes).map_err(|e| bad(e.to_string()))?;
+    let value = json::read::parse(bytes).map_err(|e| bad(e.to_string()))?;
     if !value.is_object() {
         return Err(bad("not a JSON object".into()));
     }

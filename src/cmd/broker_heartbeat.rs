@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::{CmdError, Header};
 use crate::remoting::{RemotingCommand, ResponseCode};
-use crate::shared::Shared;
+use crate::state::shared::Shared;
 
 /// Java reads only the cluster and address (its other fields, even
 /// malformed ones, are ignored) and always answers SUCCESS; a heartbeat

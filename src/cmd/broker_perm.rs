@@ -2,9 +2,9 @@
 //! ADD_WRITE_PERM_OF_BROKER (327): per-broker-group queries and perm changes.
 
 use super::{CmdError, Header};
-use crate::json_write::{Dialect, JsonWriter};
+use crate::json::write::{Dialect, JsonWriter};
 use crate::remoting::{RemotingCommand, ResponseCode};
-use crate::shared::Shared;
+use crate::state::shared::Shared;
 
 /// The remark Java's RemotingCommand.createResponseCommand(null) starts with.
 const UNSET_REMARK: &str = "not set any response code";

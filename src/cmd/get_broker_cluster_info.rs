@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::json_write::Dialect;
+use crate::json::write::Dialect;
 use crate::remoting::{RemotingCommand, ResponseCode};
-use crate::shared::Shared;
+use crate::state::shared::Shared;
 
 pub fn apply(shared: &Arc<Shared>, req: &RemotingCommand) -> RemotingCommand {
     let info = shared.routes.cluster_info();

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use super::{CmdError, Header};
-use crate::json_write::Dialect;
-use crate::kvconfig::NAMESPACE_ORDER_TOPIC_CONFIG;
+use crate::json::write::Dialect;
 use crate::remoting::{RemotingCommand, ResponseCode};
-use crate::shared::Shared;
+use crate::state::kv::NAMESPACE_ORDER_TOPIC_CONFIG;
+use crate::state::shared::Shared;
 
 /// MQVersion V4_9_4: clients from this version on read standard JSON.
 const V4_9_4: i32 = 401;

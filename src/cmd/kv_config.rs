@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use super::{CmdError, Header};
-use crate::kvconfig::kv_table_json;
 use crate::remoting::{RemotingCommand, ResponseCode};
-use crate::shared::Shared;
+use crate::state::kv::kv_table_json;
+use crate::state::shared::Shared;
 
 /// The `namespace` and `key` of GET and DELETE. Java looks a missing one up
 /// as null, which finds nothing; so do we.
@@ -63,7 +63,7 @@ impl PutKvConfig {
             let started = std::time::Instant::now();
             kv.kv.put(&self.namespace, &self.key, &self.value)?;
             kv.metrics.kv_written(started.elapsed());
-            Ok::<_, crate::kvconfig::KvError>(())
+            Ok::<_, crate::state::kv::KvError>(())
         })
         .await?;
         Ok(req.response(ResponseCode::SUCCESS, None))
@@ -113,7 +113,7 @@ impl DeleteKvConfig {
                 let started = std::time::Instant::now();
                 kv.kv.delete(&namespace, &key)?;
                 kv.metrics.kv_written(started.elapsed());
-                Ok::<_, crate::kvconfig::KvError>(())
+                Ok::<_, crate::state::kv::KvError>(())
             })
             .await?;
         }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use crate::remoting::{FrameHead, HeadFirst, RemotingCommand, RequestCode, ResponseCode};
 use crate::route::fingerprint::{RegisterBodyCrc, MAPPING_VERSION_WINDOW};
 use crate::route::ConnId;
-use crate::shared::Shared;
+use crate::state::shared::Shared;
 
 pub use header::{Header, HeaderError};
 

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::CmdError;
+use crate::config::properties;
 use crate::config::TlsConfig;
-use crate::properties;
 use crate::remoting::{RemotingCommand, ResponseCode};
-use crate::shared::Shared;
+use crate::state::shared::Shared;
 
 pub fn get(shared: &Shared, req: &RemotingCommand) -> RemotingCommand {
     let text = properties::to_string(shared.config().entries());
@@ -99,5 +99,5 @@ fn persist_updates(path: &Path, pairs: &[(String, String)]) -> std::io::Result<(
         Err(e) => return Err(e),
     };
     stored.extend(pairs.iter().cloned());
-    crate::kvconfig::write_atomically(path, properties::to_string(stored).as_bytes())
+    crate::disk::write_atomically(path, properties::to_string(stored).as_bytes())
 }

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use super::{CmdError, Header};
-use crate::json_read;
+use crate::json;
 use crate::remoting::{RemotingCommand, ResponseCode};
 use crate::route::register_body::data_version_from_json;
 use crate::route::DataVersion;
-use crate::shared::Shared;
+use crate::state::shared::Shared;
 
 /// Java reads only the cluster and address. A missing body is a null version
 /// (`changed=true`); a missing cluster or address fails Java's lookup (a
@@ -25,7 +25,7 @@ impl QueryDataVersion {
         let version = if req.body.is_empty() {
             None
         } else {
-            let value = json_read::parse(&req.body)
+            let value = json::read::parse(&req.body)
                 .map_err(|e| CmdError::Body(format!("DataVersion body: {e}")))?;
             Some(data_version_from_json(&value).map_err(|e| CmdError::Body(e.to_string()))?)
         };

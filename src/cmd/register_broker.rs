@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use super::get_route_info::ZONE_NAME;
 use super::{CmdError, Header, Origin};
-use crate::kvconfig::{kv_table_json, NAMESPACE_ORDER_TOPIC_CONFIG};
 use crate::remoting::{RemotingCommand, ResponseCode};
 use crate::route::fingerprint::RegisterBodyCrc;
 use crate::route::model::topic_problem;
@@ -18,7 +17,8 @@ use crate::route::{
     BrokerRegistration, RegisterError, RegisterResult, RegistrationFingerprint, RegistrationId,
     Reused,
 };
-use crate::shared::Shared;
+use crate::state::kv::{kv_table_json, NAMESPACE_ORDER_TOPIC_CONFIG};
+use crate::state::shared::Shared;
 
 pub struct RegisterBroker {
     registration: BrokerRegistration,

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::{CmdError, Header};
-use crate::json_read;
+use crate::json;
 use crate::remoting::{RemotingCommand, ResponseCode};
 use crate::route::QueueData;
-use crate::shared::Shared;
+use crate::state::shared::Shared;
 
 /// Without a topic nothing matches: Java answers SUCCESS having deleted nothing.
 pub struct DeleteTopic {
@@ -52,7 +52,7 @@ impl RegisterTopic {
         let topic = Header(&req.ext_fields).required_string("topic")?;
         let mut queues = Vec::new();
         if !req.body.is_empty() {
-            let body = json_read::parse(&req.body)
+            let body = json::read::parse(&req.body)
                 .map_err(|e| CmdError::Body(format!("TopicRouteData body: {e}")))?;
             match body.get("queueDatas") {
                 None | Some(Value::Null) => {}

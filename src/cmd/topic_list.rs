@@ -4,9 +4,9 @@
 //! GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST (313).
 
 use super::{CmdError, Header};
-use crate::json_write::JsonWriter;
+use crate::json::write::JsonWriter;
 use crate::remoting::{RemotingCommand, RequestCode, ResponseCode};
-use crate::shared::Shared;
+use crate::state::shared::Shared;
 
 /// `{"brokerAddr":..,"topicList":[..]}` (Java `TopicList`).
 pub fn topic_list_json(topics: &[String], broker_addr: Option<&str>) -> Vec<u8> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::{CmdError, Header};
 use crate::remoting::{RemotingCommand, ResponseCode};
 use crate::route::UnregisterRequest;
-use crate::shared::Shared;
+use crate::state::shared::Shared;
 
 /// `None` when a field is missing or unparsable: Java queues such a request
 /// all the same, answers SUCCESS, and its removal then finds nothing.

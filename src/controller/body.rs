@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::error::ControllerError;
 use super::event::BrokerId;
-use crate::json_read;
-use crate::json_write::{Dialect, JsonWriter};
+use crate::json;
+use crate::json::write::{Dialect, JsonWriter};
 
 /// Java `SyncStateSet` as a request body (1001). A missing set stays
 /// `None`: Java fails on it only after its first check.
@@ -79,7 +79,7 @@ pub fn decode_broker_names(bytes: &[u8]) -> Result<Vec<Option<String>>, Controll
 }
 
 fn parse(what: &'static str, bytes: &[u8]) -> Result<Value, ControllerError> {
-    json_read::parse(bytes).map_err(|e| bad(what, &e.to_string()))
+    json::read::parse(bytes).map_err(|e| bad(what, &e.to_string()))
 }
 
 fn bad(what: &'static str, detail: &str) -> ControllerError {

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use super::error::ControllerError;
 use super::peers::Peers;
 use crate::config::fields::{config_struct, home_path, trimmed, PropValue};
-use crate::properties;
+use crate::config::properties;
 
 /// `metricsExporterType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use super::outcome::Outcome;
 use super::raft::network;
 use super::request::*;
 use super::writer::{self, Decide};
-use crate::kvconfig::write_atomically;
+use crate::disk::write_atomically;
 use crate::remoting::{RemotingCommand, RequestCode as Code, ResponseCode};
 
 /// The reply to `req`, or `None` for a one-way request.

@@ -2,7 +2,7 @@
 //! whose remark is the error text, where Java would answer with the text of
 //! the exception its handler threw.
 
-use crate::properties::PropertiesError;
+use crate::config::properties::PropertiesError;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ControllerError {

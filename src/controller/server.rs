@@ -18,7 +18,7 @@ use super::dispatch::dispatch;
 use super::heartbeat::ConnId;
 use super::node::Controller;
 use super::raft::network;
-use crate::log_limit::LogLimit;
+use crate::net::log_limit::LogLimit;
 use crate::remoting::codec::DEFAULT_MAX_FRAME;
 use crate::remoting::{CodecError, RemotingCodec, RemotingCommand, RequestCode, ResponseCode};
 

@@ -10,9 +10,9 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::error;
-use crate::json_write::Dialect;
+use crate::json::write::Dialect;
 use crate::route::BrokerView;
-use crate::shared::Shared;
+use crate::state::shared::Shared;
 
 fn broker_json(b: &BrokerView, now_ms: i64) -> Value {
     json!({

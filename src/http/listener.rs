@@ -11,8 +11,8 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use crate::metrics::Metrics;
-use crate::stream::Stream;
-use crate::tls::{Refused, Tls};
+use crate::net::stream::Stream;
+use crate::net::tls::{Refused, Tls};
 
 /// How long a client may take to send its first byte and finish a handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);

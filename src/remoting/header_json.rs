@@ -7,13 +7,13 @@ use serde_json::Value;
 
 use super::command::{RemotingCommand, SerializeType};
 use super::LanguageCode;
-use crate::json_read;
-use crate::json_write::JsonWriter;
+use crate::json;
+use crate::json::write::JsonWriter;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum JsonHeaderError {
     #[error("JSON header is not valid JSON: {0}")]
-    Syntax(#[from] json_read::JsonReadError),
+    Syntax(#[from] json::read::JsonReadError),
     #[error("JSON header is not an object")]
     NotAnObject,
     #[error("JSON header field `{0}` has the wrong type")]
@@ -21,13 +21,13 @@ pub enum JsonHeaderError {
 }
 
 pub fn decode(bytes: &[u8]) -> Result<RemotingCommand, JsonHeaderError> {
-    let value = json_read::parse(bytes).or_else(|err| {
+    let value = json::read::parse(bytes).or_else(|err| {
         // fastjson falls back to `new String(bytes, UTF_8)` on invalid UTF-8,
         // so Java reads such a header with U+FFFD in place of the bad bytes.
         // Only such a header is converted; valid ones are read once.
         match std::str::from_utf8(bytes) {
             Ok(_) => Err(err),
-            Err(_) => json_read::parse(String::from_utf8_lossy(bytes).as_bytes()),
+            Err(_) => json::read::parse(String::from_utf8_lossy(bytes).as_bytes()),
         }
     })?;
     let Value::Object(map) = value else {

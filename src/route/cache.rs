@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use parking_lot::RwLock;
 
-use crate::json_write::Dialect;
+use crate::json::write::Dialect;
 
 /// Beyond this many topics the cache starts over (bounds topics that vanished).
 const MAX_TOPICS: usize = 200_000;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::json_write::{Dialect, JsonWriter};
+use crate::json::write::{Dialect, JsonWriter};
 
 pub const PERM_PRIORITY: i32 = 8;
 pub const PERM_READ: i32 = 4;

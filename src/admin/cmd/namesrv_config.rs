@@ -9,7 +9,7 @@ use crate::admin::context::Context;
 use crate::admin::error::AdminError;
 use crate::admin::java_order::{hash_map_order, properties_order, string_hash};
 use crate::admin::Printed;
-use crate::properties;
+use crate::config::properties;
 use crate::remoting::{RemotingCommand, RequestCode};
 
 #[derive(Debug, Args)]

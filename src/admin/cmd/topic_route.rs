@@ -9,7 +9,7 @@ use crate::admin::error::AdminError;
 use crate::admin::java_format::{pretty, JavaJson};
 use crate::admin::java_order::{hash_map_order, long_hash, string_hash};
 use crate::admin::Printed;
-use crate::json_read;
+use crate::json;
 use crate::remoting::{RemotingCommand, RequestCode};
 
 #[derive(Debug, Args)]
@@ -39,7 +39,7 @@ impl TopicRoute {
     pub async fn run(&self, ctx: &mut Context) -> Result<Printed, AdminError> {
         let (_, route, body) = fetch_route(ctx, self.topic.trim()).await?;
         let mut printed = Printed {
-            json: json_read::parse(&body).unwrap_or_default(),
+            json: json::read::parse(&body).unwrap_or_default(),
             ..Printed::default()
         };
         if self.list {

@@ -33,7 +33,7 @@ use serde::Serialize;
 
 use super::types::{RaftError, StorageError, TypeConfig};
 use crate::controller::peers::NodeId;
-use crate::kvconfig::write_atomically;
+use crate::disk::write_atomically;
 
 const LOG_FILE: &str = "raft-log";
 const VOTE_FILE: &str = "raft-vote.json";

@@ -22,7 +22,7 @@ use super::log_store::SnapshotMark;
 use super::types::{RaftError, StorageError, TypeConfig};
 use crate::controller::peers::NodeId;
 use crate::controller::state::ControllerState;
-use crate::kvconfig::write_atomically;
+use crate::disk::write_atomically;
 
 const SNAPSHOT_FILE: &str = "raft-snapshot.json";
 

@@ -3,11 +3,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use namesrv::json_read;
+use namesrv::json;
 use namesrv::route::register_body;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = json_read::parse(data);
+    let _ = json::read::parse(data);
     let _ = register_body::decode(data, false, 479, 1 << 20);
     let _ = register_body::decode(data, true, 479, 1 << 20);
     let _ = register_body::decode(data, false, 30, 1 << 20);

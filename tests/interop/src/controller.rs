@@ -37,7 +37,7 @@ pub fn ext<'a>(resp: &'a RemotingCommand, key: &str) -> Option<&'a str> {
 
 /// A fastjson body as standard JSON (`Null` if it does not parse).
 pub fn body_json(resp: &RemotingCommand) -> serde_json::Value {
-    namesrv::json_read::parse(&resp.body).unwrap_or(serde_json::Value::Null)
+    namesrv::json::read::parse(&resp.body).unwrap_or(serde_json::Value::Null)
 }
 
 /// One node: a NameServer port and a controller port, both fixed for the

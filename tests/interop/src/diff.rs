@@ -63,7 +63,7 @@ impl Body {
                 value: normalise(value),
             };
         }
-        match namesrv::json_read::parse(bytes) {
+        match namesrv::json::read::parse(bytes) {
             Ok(value) => Body::Json {
                 standard: false,
                 value: normalise(value),

@@ -66,5 +66,5 @@ pub fn try_call(
 /// Cluster info as JSON (our fastjson form made standard for serde_json).
 pub fn cluster_info(addr: SocketAddr) -> serde_json::Value {
     let resp = raw_call(addr, request(106, &[]));
-    namesrv::json_read::parse(&resp.body).unwrap()
+    namesrv::json::read::parse(&resp.body).unwrap()
 }

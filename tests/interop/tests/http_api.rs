@@ -72,7 +72,7 @@ fn get_ok(addr: SocketAddr, path: &str) -> Value {
 fn remoting_json(ns: SocketAddr, code: i32, fields: &[(&str, &str)]) -> Value {
     let resp = raw_call(ns, request(code, fields));
     assert_eq!(resp.code, 0, "code {code} {fields:?}: {:?}", resp.remark);
-    namesrv::json_read::parse(&resp.body).unwrap()
+    namesrv::json::read::parse(&resp.body).unwrap()
 }
 
 fn strings(v: &Value) -> Vec<String> {

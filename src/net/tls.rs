@@ -20,9 +20,9 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTi
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
+use crate::config::properties;
 use crate::config::{ClientAuth, ConfigError, TlsConfig, TlsMode};
-use crate::properties;
-use crate::stream::Stream;
+use crate::net::stream::Stream;
 
 /// First byte of a TLS record carrying a handshake.
 const HANDSHAKE_RECORD: u8 = 0x16;

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::model::{DataVersion, TopicConfig, TopicConfigWrapper, TopicTable};
-use crate::json_read;
+use crate::json;
 pub use layout::TableLayout;
 
 /// MQVersion ordinals that change the body layout.
@@ -29,7 +29,7 @@ pub struct RegisterBrokerBody {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum RegisterBodyError {
     #[error("register body is not valid JSON: {0}")]
-    Json(#[from] json_read::JsonReadError),
+    Json(#[from] json::read::JsonReadError),
     #[error("register body field `{field}` is malformed: {reason}")]
     Shape { field: String, reason: String },
     #[error("compressed register body does not inflate: {0}")]
@@ -159,9 +159,9 @@ fn decode_form(
     decode_tolerant(body, version)
 }
 
-/// A JSON body in whatever dialect fastjson reads, through [`json_read`].
+/// A JSON body in whatever dialect fastjson reads, through [`json::read`](crate::json::read).
 fn decode_tolerant(body: &[u8], version: i32) -> Result<RegisterBrokerBody, RegisterBodyError> {
-    let value = json_read::parse(body)?;
+    let value = json::read::parse(body)?;
     let Value::Object(map) = value else {
         return Err(shape("(body)", "not an object"));
     };
@@ -308,7 +308,7 @@ fn decode_compressed(
 ) -> Result<RegisterBrokerBody, RegisterBodyError> {
     let raw = inflate(body, limit)?;
     let mut r = Reader(&raw);
-    let data_version = data_version_from_json(&json_read::parse(r.chunk("dataVersion")?)?)?;
+    let data_version = data_version_from_json(&json::read::parse(r.chunk("dataVersion")?)?)?;
     let count = r.int("topic count")?;
     if count < 0 {
         return Err(RegisterBodyError::NegativeLength("topic count"));
@@ -321,7 +321,7 @@ fn decode_compressed(
         let config = topic_config_from_text(r.chunk("topic config")?)?;
         topics.push(&config.topic_name, config.queues());
     }
-    let filter_json = json_read::parse(r.chunk("filterServerList")?)?;
+    let filter_json = json::read::parse(r.chunk("filterServerList")?)?;
     let filter_server_list = match filter_json {
         Value::Null => Vec::new(),
         v => string_list(&v, "filterServerList")?,
@@ -334,7 +334,7 @@ fn decode_compressed(
             return Err(RegisterBodyError::NegativeLength("mapping count"));
         }
         for _ in 0..count {
-            let info = json_read::parse(r.chunk("topic queue mapping")?)?;
+            let info = json::read::parse(r.chunk("topic queue mapping")?)?;
             let topic = info
                 .get("topic")
                 .and_then(Value::as_str)
@@ -370,7 +370,7 @@ pub fn encode_compressed(data_version: &DataVersion, topics: &[TopicConfig]) -> 
     int(&mut raw, topics.len());
     for tc in topics {
         let mut attributes = Vec::new();
-        let mut w = crate::json_write::JsonWriter::standard(&mut attributes);
+        let mut w = crate::json::write::JsonWriter::standard(&mut attributes);
         w.begin_object();
         for (k, v) in &tc.attributes {
             w.field_str(k, v);
@@ -415,7 +415,7 @@ pub fn topic_config_from_text(text: &[u8]) -> Result<TopicConfig, RegisterBodyEr
         ..TopicConfig::default()
     };
     if let Some(attrs) = parts.get(5).filter(|s| !s.is_empty()) {
-        let value = json_read::parse_str(attrs).map_err(|_| bad())?;
+        let value = json::read::parse_str(attrs).map_err(|_| bad())?;
         config.attributes = Deserialize::deserialize(&value).map_err(|_| bad())?;
     }
     Ok(config)

@@ -8,8 +8,8 @@ use futures::{FutureExt, SinkExt, StreamExt};
 use tokio::io::AsyncReadExt;
 use tokio_util::codec::Framed;
 
+use crate::net::stream::Stream;
 use crate::remoting::{CodecError, FrameHead, HeadFirst, Inbound, RemotingCommand, ServerCodec};
-use crate::stream::Stream;
 
 /// Read buffer allocated when bytes arrive: a few pipelined requests.
 const READ_BUFFER: usize = 8 * 1024;

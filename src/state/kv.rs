@@ -9,14 +9,14 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use parking_lot::{Mutex, RwLock};
 use serde_json::Value;
 
-use crate::json_read;
-use crate::json_write::JsonWriter;
+use crate::disk::write_atomically;
+use crate::json;
+use crate::json::write::JsonWriter;
 
 /// The namespace whose entries become `orderTopicConf` in routes.
 pub const NAMESPACE_ORDER_TOPIC_CONFIG: &str = "ORDER_TOPIC_CONFIG";
@@ -165,7 +165,7 @@ fn parse_file(bytes: &[u8]) -> Result<Table, String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err("the file is empty".into());
     }
-    let value = json_read::parse(bytes).map_err(|e| e.to_string())?;
+    let value = json::read::parse(bytes).map_err(|e| e.to_string())?;
     let mut table = Table::new();
     let config = match value.get("configTable") {
         Some(Value::Object(config)) => config,
@@ -188,27 +188,6 @@ fn parse_file(bytes: &[u8]) -> Result<Table, String> {
         }
     }
     Ok(table)
-}
-
-/// Replaces `path` with `content` so that a crash at any point leaves either
-/// the old or the new file whole.
-pub fn write_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    fs::create_dir_all(dir)?;
-    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-    tmp_name.push(".tmp");
-    let tmp = dir.join(tmp_name);
-    {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(content)?;
-        file.sync_all()?;
-    }
-    fs::rename(&tmp, path)?;
-    // The rename itself is durable only once the directory is synced.
-    fs::File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]

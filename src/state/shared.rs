@@ -10,12 +10,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use tokio::sync::{broadcast, mpsc, Notify};
 
-use crate::bulk::BulkPool;
 use crate::config::Config;
-use crate::kvconfig::KvConfigManager;
 use crate::metrics::{Metrics, RouteGauges};
 use crate::route::cache::RouteCache;
 use crate::route::{ConnId, MinBrokerIdNotice, RouteInfoManager, RouteOptions};
+use crate::state::bulk::BulkPool;
+use crate::state::kv::KvConfigManager;
 
 pub struct Shared {
     pub routes: RouteInfoManager,

@@ -10,13 +10,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, Notify, Semaphore};
 
 use crate::cmd::{self, Origin};
-use crate::connection::{Connection, ReadError};
-use crate::log_limit::LogLimit;
+use crate::net::connection::{Connection, ReadError};
+use crate::net::log_limit::LogLimit;
+use crate::net::stream::Stream;
+use crate::net::tls::{Refused, Tls};
 use crate::remoting::{CodecError, Inbound, RemotingCommand};
 use crate::route::ConnId;
-use crate::shared::{self, Shared};
-use crate::stream::Stream;
-use crate::tls::{Refused, Tls};
+use crate::state::shared::{self, Shared};
 
 /// Most pipelined requests answered before a flush.
 const MAX_BATCH: usize = 64;

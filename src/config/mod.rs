@@ -2,10 +2,10 @@
 //! `NettyServerConfig` properties, by their Java names, with Java defaults.
 
 pub(crate) mod fields;
+pub mod properties;
 
 use std::path::{Path, PathBuf};
 
-use crate::properties;
 use fields::{as_written, config_struct, home_path, PropValue};
 
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,9 @@
+//! Sockets: the listener and its connections ([`server`], [`connection`]),
+//! plaintext or TLS streams ([`stream`], [`tls`]), and rate-limited
+//! warnings for what peers can repeat at will ([`log_limit`]).
+
+pub mod connection;
+pub mod log_limit;
+pub mod server;
+pub mod stream;
+pub mod tls;
