@@ -12,7 +12,7 @@ use namesrv::config::Config;
 use namesrv::controller::{self, ControllerConfig};
 use namesrv::http;
 use namesrv::metrics::Metrics;
-use namesrv::net::server;
+
 use namesrv::net::tls::{self, Tls};
 use namesrv::state::bulk::BulkPool;
 use namesrv::state::kv::KvConfigManager;
@@ -158,7 +158,9 @@ fn run_controller_only(cli: &Cli) -> Result<(), String> {
         let signal = shutdown_signal()?;
         // No HTTP listener here: nothing could read metrics.
         let metrics = Arc::new(Metrics::new(false));
-        let running = controller::node::start(config, "0.0.0.0", &stop_tx, metrics)
+        // The controller's own properties carry no TLS keys: plaintext, as before.
+        let tls = Arc::new(Tls::disabled());
+        let running = controller::node::start(config, "0.0.0.0", tls, &stop_tx, metrics)
             .await
             .map_err(|e| e.to_string())?;
         signal.await;
@@ -258,20 +260,26 @@ fn run(cli: Cli) -> Result<(), String> {
         let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
         let bind_address = config.server.bind_address.clone();
         let (shared, notices) = Shared::new(config, kv, bulk);
+        let tls = Arc::new(Tls::new(tls_settings).map_err(|e| e.to_string())?);
+        tracing::info!(mode = ?tls.mode(), "TLS mode (tls.server.mode)");
+        tokio::spawn(tls.clone().watch_files(TLS_WATCH_PERIOD));
         let controller = match controller_config {
             // Java starts the controller after the NameServer, on the same
             // bind address and this node's port in controllerDLegerPeers.
             Some(c) => Some(
-                controller::node::start(c, &bind_address, &stop_tx, shared.metrics.clone())
-                    .await
-                    .map_err(|e| e.to_string())?,
+                controller::node::start(
+                    c,
+                    &bind_address,
+                    tls.clone(),
+                    &stop_tx,
+                    shared.metrics.clone(),
+                )
+                .await
+                .map_err(|e| e.to_string())?,
             ),
             None => None,
         };
         tokio::spawn(notify::run_notifier(notices));
-        let tls = Arc::new(Tls::new(tls_settings).map_err(|e| e.to_string())?);
-        tracing::info!(mode = ?tls.mode(), "TLS mode (tls.server.mode)");
-        tokio::spawn(tls.clone().watch_files(TLS_WATCH_PERIOD));
         tracing::info!(address = %local, "The Name Server boot success. serializeType=JSON");
         if let Some(listener) = http_listener {
             let address = listener.local_addr().map_err(|e| e.to_string())?;
@@ -289,7 +297,7 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         let signal = shutdown_signal()?;
         let stop = stop_tx.clone();
-        server::run(listener, shared, tls, async move {
+        namesrv::cmd::service::run(listener, shared, tls, async move {
             signal.await;
             let _ = stop.send(());
         })

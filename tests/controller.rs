@@ -807,7 +807,7 @@ fn heartbeats_are_recorded_while_writes_on_the_same_connection_wait() {
 /// not take the (fresh) entry with it and depose the master.
 #[test]
 fn an_old_connection_closing_keeps_a_broker_that_heartbeats_elsewhere() {
-    let cluster = Cluster::start_with(1, &[], &[], "info,namesrv::controller::server=debug");
+    let cluster = Cluster::start_with(1, &[], &[], "info,namesrv::controller::service=debug");
     let leader = cluster.await_leader();
     let lp = cluster.ports[leader];
     let (mut a, _b) = master_and_slave(lp, &[lp]);
@@ -997,4 +997,87 @@ fn a_new_leader_does_not_elect_over_a_master_it_has_not_heard_from_yet() {
     let lp = ports[cluster.await_leader()];
     a.heartbeat(&ports);
     assert_eq!(master_of(lp), (Some("1".into()), Some("1".into())));
+}
+
+/// A one-node controller on a free port, with its NameServer.
+fn one_node() -> (Server, u16) {
+    let port = free_port();
+    let stores = tempfile::tempdir().unwrap();
+    let peers = format!("n0-127.0.0.1:{port}");
+    let store = stores.path().display().to_string();
+    let server = Server::start(&[
+        ("enableControllerInNamesrv", "true"),
+        ("controllerDLegerGroup", "group1"),
+        ("controllerDLegerPeers", &peers),
+        ("controllerDLegerSelfId", "n0"),
+        ("controllerStorePath", &store),
+    ]);
+    // The store directory may go once the node has opened it.
+    drop(stores);
+    eventually(BOUND, "the controller answers", || {
+        try_call(port, request(1005, &[])).is_some()
+    });
+    (server, port)
+}
+
+/// Requests written back to back in one segment are all answered on the
+/// same connection, each matched by its opaque.
+#[test]
+fn the_controller_port_answers_pipelined_requests() {
+    let (_server, port) = one_node();
+    let stream = TcpStream::connect(addr(port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut c = Client::from_stream(stream);
+    let mut bytes = Vec::new();
+    let mut sent = Vec::new();
+    for i in 0..20 {
+        // 1005 and 1010 alternate: both answered concurrently, in any order.
+        let mut req = request(if i % 2 == 0 { 1005 } else { 1010 }, &[]);
+        req.opaque = c.next_opaque();
+        sent.push(req.opaque);
+        bytes.extend_from_slice(&namesrv::remoting::codec::encode_frame(&req));
+    }
+    c.send_raw(&bytes);
+    let mut answered: Vec<i32> = (0..sent.len())
+        .map(|_| {
+            let resp = c.recv().expect("a pipelined request went unanswered");
+            assert!(resp.is_response());
+            assert_eq!(resp.code, 0, "{}", body(&resp));
+            resp.opaque
+        })
+        .collect();
+    answered.sort_unstable();
+    assert_eq!(answered, sent);
+}
+
+/// On SIGTERM a request already sent on the controller port is still
+/// answered before its connection closes.
+#[test]
+fn the_controller_port_drains_on_shutdown() {
+    let (mut server, port) = one_node();
+    let stream = TcpStream::connect(addr(port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut c = Client::from_stream(stream);
+    // The connection is open and idle before the signal.
+    let mut first = request(1010, &[]);
+    first.opaque = c.next_opaque();
+    c.send(&first);
+    assert_eq!(c.recv().map(|r| r.opaque), Some(first.opaque));
+    let mut req = request(1005, &[]);
+    req.opaque = c.next_opaque();
+    c.send(&req);
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+    let resp = c
+        .recv()
+        .expect("the request sent before shutdown went unanswered");
+    assert_eq!(resp.opaque, req.opaque);
+    assert!(
+        c.recv().is_none(),
+        "the connection stays open after shutdown"
+    );
 }

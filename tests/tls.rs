@@ -498,3 +498,74 @@ fn enforcing_serves_http_over_tls_only() {
     // /healthz, the remoting call and this scrape itself.
     assert!(ok.ends_with(" 3"), "{ok}");
 }
+
+/// The controller port runs on the NameServer's listener, so it has the
+/// same TLS: with `enforcing`, brokers and tools must speak TLS to it, and
+/// the controllers' raft RPCs (on that port too) do, or no leader could
+/// be elected among three nodes.
+#[test]
+fn the_controller_port_enforces_tls_and_raft_runs_over_it() {
+    let ports: Vec<u16> = (0..3)
+        .map(|_| {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        })
+        .collect();
+    let peers = ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("n{i}-127.0.0.1:{p}"))
+        .collect::<Vec<_>>()
+        .join(";");
+    let stores = tempfile::tempdir().unwrap();
+    let pem_dir = tempfile::tempdir().unwrap();
+    let pem = self_signed(pem_dir.path(), "localhost");
+    let _nodes: Vec<Server> = (0..3)
+        .map(|i| {
+            let id = format!("n{i}");
+            let store = path(&stores.path().join(&id));
+            start(
+                tempfile::tempdir().unwrap(),
+                &pem,
+                "enforcing",
+                &[
+                    ("enableControllerInNamesrv", "true"),
+                    ("controllerDLegerGroup", "group1"),
+                    ("controllerDLegerPeers", peers.as_str()),
+                    ("controllerDLegerSelfId", id.as_str()),
+                    ("controllerStorePath", store.as_str()),
+                ],
+            )
+        })
+        .collect();
+    let config = client_config(&pem.der, None);
+    let metadata = || {
+        let mut cmd = request(RequestCode::CONTROLLER_GET_METADATA_INFO.value(), &[]);
+        cmd.opaque = 7;
+        cmd
+    };
+    let addr = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+    // Every node names the same leader: votes and appends went over TLS.
+    let leader_seen_by = |port: u16| {
+        tls_call(addr(port), config.clone(), &metadata())
+            .ok()
+            .and_then(|m| m.ext_fields.get("controllerLeaderAddress").cloned())
+    };
+    common::eventually(
+        Duration::from_secs(30),
+        "one leader named by all three over TLS",
+        || {
+            let seen: Vec<_> = ports.iter().map(|&p| leader_seen_by(p)).collect();
+            seen[0].is_some() && seen.iter().all(|s| *s == seen[0])
+        },
+    );
+    for &port in &ports {
+        let answer = tls_call(addr(port), config.clone(), &metadata())
+            .unwrap_or_else(|e| panic!("controller {port} over TLS: {e}"));
+        assert_eq!(answer.opaque, 7);
+        assert!(
+            plain_call(addr(port), &metadata()).is_err(),
+            "controller {port} answered plaintext under enforcing"
+        );
+    }
+}

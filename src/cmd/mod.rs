@@ -11,6 +11,7 @@ mod kv_config;
 mod namesrv_config;
 mod query_data_version;
 mod register_broker;
+pub mod service;
 mod topic_admin;
 mod topic_list;
 mod unregister_broker;

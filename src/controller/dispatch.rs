@@ -9,12 +9,11 @@ use std::sync::Arc;
 use super::body::{self, SyncStateSetBody};
 use super::cmd;
 use super::error::ControllerError;
+use super::handle::{Controller, Decide};
 use super::heartbeat::ConnId;
-use super::node::Controller;
 use super::outcome::Outcome;
 use super::raft::network;
 use super::request::*;
-use super::writer::{self, Decide};
 use crate::disk::write_atomically;
 use crate::remoting::{RemotingCommand, RequestCode as Code, ResponseCode};
 
@@ -38,7 +37,7 @@ pub async fn dispatch(
     }
     let outcome = match Code::from_value(req.code) {
         Some(code) if is_leader_only(code) => match leader_job(code, &req) {
-            Ok(decide) => writer::submit(ctl, decide).await,
+            Ok(decide) => ctl.submit(decide).await,
             Err(e) => Outcome::system_error(&e),
         },
         // Everything else, including the NameServer's codes, goes to

@@ -1,48 +1,39 @@
-//! One controller node: opens its raft storage, starts openraft, joins the
-//! configured membership, and runs the listener, the writer, the
-//! leadership watch and the liveness scans until the shutdown signal.
+//! What every part of a running controller shares: the raft handle, the
+//! applied state, the heartbeat table, the connections, and the writer's
+//! queue with the decisions sent to it. The tasks that use it (listener,
+//! writer, leadership watch, liveness scans) import it; it imports none of
+//! them.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use openraft::error::{InitializeError, RaftError as OpenRaftError};
-use openraft::BasicNode;
 use parking_lot::{Mutex, RwLock};
-use tokio::net::TcpListener;
-use tokio::sync::{broadcast, mpsc, Notify};
-use tokio::task::JoinHandle;
+use tokio::sync::{mpsc, oneshot};
 
 use super::config::ControllerConfig;
-use super::heartbeat::{ConnId, HeartbeatTable, LiveView};
+use super::heartbeat::{BrokerIdentity, HeartbeatTable, LiveView, Liveness};
 use super::notify::RoleChange;
 use super::outcome::Outcome;
 use super::peers::Peers;
-use super::raft::log_store::LogStore;
-use super::raft::network::{NetworkFactory, RaftPeers};
-use super::raft::state_machine::StateMachine;
+use super::raft::network::RaftPeers;
 use super::raft::types::Raft;
-use super::raft::{raft_config, RaftError};
 use super::state::ControllerState;
-use super::writer::{self, Decide, Job};
-use super::{leadership, liveness, server};
 use crate::metrics::Metrics;
+use crate::net::registry::ConnRegistry;
+use crate::remoting::{ConnId, ResponseCode};
 
-/// Why a controller could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    Config(#[from] super::error::ControllerError),
-    #[error(transparent)]
-    Raft(#[from] RaftError),
-    #[error("cannot listen on {addr} (this node's address in controllerDLegerPeers): {source}")]
-    Listen {
-        addr: String,
-        source: std::io::Error,
-    },
-    #[error("{0}")]
-    Peers(String),
+/// Leader-only requests waiting for the writer, at most.
+pub const QUEUE_CAPACITY: usize = 1024;
+
+/// A leader decision, taken inside the writer.
+pub type Decide =
+    Box<dyn FnOnce(&ControllerState, &dyn Liveness, &ControllerConfig) -> Outcome + Send>;
+
+/// A decision queued for the writer, and where its outcome goes.
+pub struct Job {
+    pub(super) decide: Decide,
+    pub(super) reply: oneshot::Sender<Outcome>,
 }
 
 /// How long a new leader treats brokers it has not heard from as possibly
@@ -61,17 +52,16 @@ pub struct Controller {
     pub state: Arc<RwLock<ControllerState>>,
     pub heartbeats: Mutex<HeartbeatTable>,
     /// Set once this node leads and has committed its first entry (§3.4).
-    ready: AtomicBool,
+    pub(super) ready: AtomicBool,
     /// When `ready` was last set.
-    ready_since: Mutex<Option<Instant>>,
+    pub(super) ready_since: Mutex<Option<Instant>>,
     /// A raft leader without a quorum's acknowledgement for longer than
     /// the election timeout: not ready, and not named leader by 1005.
-    isolated: AtomicBool,
+    pub(super) isolated: AtomicBool,
     pub(super) writer: mpsc::Sender<Job>,
-    /// Closers of open connections, to drop a broker whose heartbeat expired.
-    conns: Mutex<HashMap<ConnId, Arc<Notify>>>,
-    next_conn: AtomicU64,
-    clock: Instant,
+    /// The controller port's connections, to drop a broker whose heartbeat expired.
+    pub(super) conns: ConnRegistry,
+    pub(super) clock: Instant,
     /// Where raft role, term, leader changes and elections are recorded
     /// (the HTTP listener's registry; a no-op registry without one).
     pub metrics: Arc<Metrics>,
@@ -137,146 +127,39 @@ impl Controller {
         change.targets(&self.live_view(&self.heartbeats.lock()))
     }
 
-    pub(super) fn open_conn(&self) -> (ConnId, Arc<Notify>) {
-        let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        let closer = Arc::new(Notify::new());
-        self.conns.lock().insert(id, closer.clone());
-        (id, closer)
-    }
-
-    /// A connection closed: its brokers are gone at once (Java's channel
-    /// close event), which on the leader may start an election. Returns
-    /// how many brokers it removed.
-    pub(super) fn close_conn(self: &Arc<Self>, id: ConnId) -> usize {
-        self.conns.lock().remove(&id);
-        let gone = self.heartbeats.lock().remove_conn(id);
-        let removed = gone.len();
-        for broker in gone {
-            tracing::info!(?broker, "broker connection closed");
-            liveness::on_inactive(self, broker);
-        }
-        removed
+    /// A connection closed: the brokers whose heartbeats it carried are
+    /// gone at once (Java's channel close event). Returns them, for the
+    /// caller to report inactive (which on the leader may elect).
+    pub(super) fn close_conn(&self, id: ConnId) -> Vec<BrokerIdentity> {
+        self.heartbeats.lock().remove_conn(id)
     }
 
     /// Asks the connection `id` to close (a broker whose heartbeat expired).
     pub(super) fn kick_conn(&self, id: ConnId) {
-        if let Some(closer) = self.conns.lock().get(&id) {
-            closer.notify_one();
+        self.conns.close(id);
+    }
+
+    /// Queues `decide` for the writer and waits for its outcome. A node
+    /// that is not the ready leader answers 2007 without queueing.
+    pub async fn submit(&self, decide: Decide) -> Outcome {
+        if !self.is_ready_leader() {
+            return not_leader();
         }
+        let (reply, rx) = oneshot::channel();
+        if self.writer.send(Job { decide, reply }).await.is_err() {
+            return stopping();
+        }
+        rx.await.unwrap_or_else(|_| stopping())
     }
 }
 
-/// A started controller; `join` waits until it has stopped.
-pub struct Running {
-    pub controller: Arc<Controller>,
-    tasks: Vec<JoinHandle<()>>,
-}
-
-impl Running {
-    pub async fn join(self) {
-        for task in self.tasks {
-            let _ = task.await;
-        }
-        if let Err(e) = self.controller.raft.shutdown().await {
-            tracing::warn!(error = %e, "raft did not shut down cleanly");
-        }
-        tracing::info!("controller stopped");
-    }
-}
-
-/// Starts the controller of `config`, listening on `bind_host` and this
-/// node's port in `controllerDLegerPeers`; it stops on `shutdown`.
-pub async fn start(
-    config: ControllerConfig,
-    bind_host: &str,
-    shutdown: &broadcast::Sender<()>,
-    metrics: Arc<Metrics>,
-) -> Result<Running, StartError> {
-    let peers = config.peers()?;
-    let raft_peers = RaftPeers::resolve(&peers)
-        .await
-        .map_err(StartError::Peers)?;
-    let me = peers.me().clone();
-    let addr = format!("{bind_host}:{}", me.port);
-    let listener = TcpListener::bind(&addr)
-        .await
-        .map_err(|source| StartError::Listen {
-            addr: addr.clone(),
-            source,
-        })?;
-
-    let store = config.effective_store_path();
-    let state = Arc::new(RwLock::new(ControllerState::new()));
-    let log = LogStore::open(&store)?;
-    let sm = StateMachine::open(&store, state.clone())?;
-    log.limit_purges_to(sm.durable_snapshot());
-    let group = config.controller_dleger_group.clone().unwrap_or_default();
-    let raft = Raft::new(
-        me.node_id,
-        raft_config(&group)?,
-        NetworkFactory::new(me.node_id),
-        log,
-        sm,
+pub fn not_leader() -> Outcome {
+    Outcome::refused(
+        ResponseCode::CONTROLLER_NOT_LEADER,
+        "The controller is not in leader state",
     )
-    .await
-    .map_err(|e| RaftError::Start(e.to_string()))?;
-    let members: BTreeMap<_, _> = peers
-        .all()
-        .iter()
-        .map(|p| (p.node_id, BasicNode::new(p.address())))
-        .collect();
-    match raft.initialize(members).await {
-        Ok(()) => tracing::info!("controller raft membership initialized"),
-        // A restart, or a peer's initialize got here first: the same
-        // membership, so there is nothing to do.
-        Err(OpenRaftError::APIError(InitializeError::NotAllowed(_))) => {}
-        Err(e) => return Err(RaftError::Start(e.to_string()).into()),
-    }
+}
 
-    let (writer_tx, writer_rx) = mpsc::channel(writer::QUEUE_CAPACITY);
-    let controller = Arc::new(Controller {
-        config: RwLock::new(config),
-        peers,
-        raft_peers,
-        raft,
-        state,
-        heartbeats: Mutex::new(HeartbeatTable::new()),
-        ready: AtomicBool::new(false),
-        ready_since: Mutex::new(None),
-        isolated: AtomicBool::new(false),
-        writer: writer_tx,
-        conns: Mutex::new(HashMap::new()),
-        next_conn: AtomicU64::new(1),
-        clock: Instant::now(),
-        metrics,
-    });
-    let tasks = vec![
-        tokio::spawn(writer::run(
-            controller.clone(),
-            writer_rx,
-            shutdown.subscribe(),
-        )),
-        tokio::spawn(leadership::watch(controller.clone(), shutdown.subscribe())),
-        tokio::spawn(liveness::expiry_scan(
-            controller.clone(),
-            shutdown.subscribe(),
-        )),
-        tokio::spawn(liveness::inactive_master_scan(
-            controller.clone(),
-            shutdown.subscribe(),
-        )),
-        tokio::spawn(server::run(
-            listener,
-            controller.clone(),
-            shutdown.subscribe(),
-        )),
-    ];
-    tracing::info!(
-        controller = %me.address(),
-        id = %me.id,
-        node_id = me.node_id,
-        store = %store.display(),
-        "The controller boot success"
-    );
-    Ok(Running { controller, tasks })
+fn stopping() -> Outcome {
+    Outcome::refused(ResponseCode::SYSTEM_ERROR, "the controller is stopping")
 }

@@ -7,8 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::event::BrokerId;
 
-/// Identifies the connection a heartbeat arrived on.
-pub type ConnId = u64;
+pub use crate::remoting::ConnId;
 
 /// Java's default when a heartbeat carries no timeout.
 pub const DEFAULT_HEARTBEAT_TIMEOUT_MS: i64 = 10_000;

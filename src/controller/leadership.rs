@@ -10,7 +10,7 @@ use std::time::Duration;
 use openraft::ServerState;
 use tokio::sync::broadcast;
 
-use super::node::Controller;
+use super::handle::Controller;
 use super::raft::types::ELECTION_TIMEOUT_MAX_MS;
 
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(2);

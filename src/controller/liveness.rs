@@ -8,12 +8,11 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 use super::cmd::{elect_master, inactive};
+use super::handle::Controller;
 use super::heartbeat::{BrokerIdentity, Liveness};
-use super::node::Controller;
 use super::outcome::Outcome;
 use super::request::ElectMasterRequest;
 use super::state::ControllerState;
-use super::writer;
 use crate::remoting::ResponseCode;
 
 /// Java runs the first expiry scan 2 s after start.
@@ -58,20 +57,17 @@ async fn elect(
     name: String,
     still_needed: impl FnOnce(&ControllerState, &dyn Liveness, &str) -> bool + Send + 'static,
 ) -> Outcome {
-    writer::submit(
-        ctl,
-        Box::new(move |state, live, config| {
-            if !still_needed(state, live, &name) {
-                return nothing_to_do();
-            }
-            elect_master::handle(
-                state,
-                live,
-                &ElectMasterRequest::controller_trigger(&name),
-                config.enable_elect_unclean_master,
-            )
-        }),
-    )
+    ctl.submit(Box::new(move |state, live, config| {
+        if !still_needed(state, live, &name) {
+            return nothing_to_do();
+        }
+        elect_master::handle(
+            state,
+            live,
+            &ElectMasterRequest::controller_trigger(&name),
+            config.enable_elect_unclean_master,
+        )
+    }))
     .await
 }
 

@@ -2,9 +2,11 @@
 //! replicated state machine, the election policy, the local heartbeat table
 //! and the leader's request handlers in [`cmd`]) has no sockets, no raft and
 //! no clocks; around it, [`raft`] replicates events on openraft, and
-//! [`node`] runs a node: [`server`] and [`dispatch`] on the controller port,
+//! [`node`] wires a node together: [`service`] and [`dispatch`] on the
+//! controller port (served by the same listener as the NameServer port),
 //! the single [`writer`], [`leadership`] (ready-leader), [`liveness`] (the
-//! elections the leader starts) and [`push`] (1008 to brokers).
+//! elections the leader starts) and [`push`] (1008 to brokers), all around
+//! the shared [`handle::Controller`], which imports none of them.
 //!
 //! # Design: event sourcing, as Java's DLedger mode
 //!
@@ -53,6 +55,7 @@ pub mod dispatch;
 pub mod election;
 pub mod error;
 pub mod event;
+pub mod handle;
 pub mod heartbeat;
 pub mod leadership;
 pub mod liveness;
@@ -63,7 +66,7 @@ pub mod peers;
 pub mod push;
 pub mod raft;
 pub mod request;
-pub mod server;
+pub mod service;
 pub mod state;
 pub mod writer;
 

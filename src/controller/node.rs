@@ -1,33 +1,36 @@
 //! One controller node: opens its raft storage, starts openraft, joins the
 //! configured membership, and runs the listener, the writer, the
-//! leadership watch and the liveness scans until the shutdown signal.
+//! leadership watch and the liveness scans until the shutdown signal. The
+//! one place where the controller's pieces are wired together.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use openraft::error::{InitializeError, RaftError as OpenRaftError};
 use openraft::BasicNode;
 use parking_lot::{Mutex, RwLock};
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, mpsc, Notify};
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
 use super::config::ControllerConfig;
-use super::heartbeat::{ConnId, HeartbeatTable, LiveView};
-use super::notify::RoleChange;
-use super::outcome::Outcome;
-use super::peers::Peers;
+use super::handle::{Controller, QUEUE_CAPACITY};
+use super::heartbeat::HeartbeatTable;
 use super::raft::log_store::LogStore;
 use super::raft::network::{NetworkFactory, RaftPeers};
 use super::raft::state_machine::StateMachine;
 use super::raft::types::Raft;
 use super::raft::{raft_config, RaftError};
+use super::service::ControllerPort;
 use super::state::ControllerState;
-use super::writer::{self, Decide, Job};
-use super::{leadership, liveness, server};
+use super::{leadership, liveness, writer};
+use crate::config::TlsMode;
 use crate::metrics::Metrics;
+use crate::net::registry::ConnRegistry;
+use crate::net::tls::Tls;
+use crate::remoting::Transport;
 
 /// Why a controller could not start.
 #[derive(Debug, thiserror::Error)]
@@ -45,124 +48,12 @@ pub enum StartError {
     Peers(String),
 }
 
-/// How long a new leader treats brokers it has not heard from as possibly
-/// alive: a broker heartbeats every second (Java's
-/// `brokerHeartbeatInterval`), and after controllers restart it needs one
-/// interval to reconnect and one to send.
-pub const HEARTBEAT_WARM_UP: Duration = Duration::from_secs(2);
-
-/// What every part of a running controller shares.
-pub struct Controller {
-    pub config: RwLock<ControllerConfig>,
-    pub peers: Peers,
-    pub raft_peers: RaftPeers,
-    pub raft: Raft,
-    /// The applied state; written only by the state machine.
-    pub state: Arc<RwLock<ControllerState>>,
-    pub heartbeats: Mutex<HeartbeatTable>,
-    /// Set once this node leads and has committed its first entry (§3.4).
-    ready: AtomicBool,
-    /// When `ready` was last set.
-    ready_since: Mutex<Option<Instant>>,
-    /// A raft leader without a quorum's acknowledgement for longer than
-    /// the election timeout: not ready, and not named leader by 1005.
-    isolated: AtomicBool,
-    pub(super) writer: mpsc::Sender<Job>,
-    /// Closers of open connections, to drop a broker whose heartbeat expired.
-    conns: Mutex<HashMap<ConnId, Arc<Notify>>>,
-    next_conn: AtomicU64,
-    clock: Instant,
-    /// Where raft role, term, leader changes and elections are recorded
-    /// (the HTTP listener's registry; a no-op registry without one).
-    pub metrics: Arc<Metrics>,
-}
-
-impl Controller {
-    pub fn is_ready_leader(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
-    }
-
-    pub(super) fn set_ready(&self, ready: bool) {
-        let mut since = self.ready_since.lock();
-        if !ready {
-            *since = None;
-        } else if since.is_none() {
-            *since = Some(Instant::now());
-        }
-        self.ready.store(ready, Ordering::Release);
-    }
-
-    pub fn is_isolated(&self) -> bool {
-        self.isolated.load(Ordering::Acquire)
-    }
-
-    pub(super) fn set_isolated(&self, isolated: bool) {
-        self.isolated.store(isolated, Ordering::Release);
-    }
-
-    /// How long this node has been the ready leader without a break.
-    pub fn ready_leader_for(&self) -> Option<std::time::Duration> {
-        let since = *self.ready_since.lock();
-        since
-            .filter(|_| self.is_ready_leader())
-            .map(|t| t.elapsed())
-    }
-
-    /// Milliseconds on a monotonic clock: heartbeat ages only, never stored.
-    pub fn now_ms(&self) -> i64 {
-        i64::try_from(self.clock.elapsed().as_millis()).unwrap_or(i64::MAX)
-    }
-
-    /// The heartbeat table as decisions see it now: while this node has
-    /// led for less than [`HEARTBEAT_WARM_UP`], brokers it never heard
-    /// from are possibly alive.
-    pub(super) fn live_view<'a>(&self, table: &'a HeartbeatTable) -> LiveView<'a> {
-        let warming_up = self
-            .ready_leader_for()
-            .is_none_or(|led| led < HEARTBEAT_WARM_UP);
-        table.view(self.now_ms()).warming_up(warming_up)
-    }
-
-    /// Runs a decision on the applied state and the heartbeat table as they
-    /// are now; returns it with whether reads must be confirmed first.
-    pub(super) fn decide(&self, decide: Decide) -> (Outcome, bool) {
-        let config = self.config.read().clone();
-        let state = self.state.read();
-        let table = self.heartbeats.lock();
-        let outcome = decide(&state, &self.live_view(&table), &config);
-        (outcome, config.process_read_event)
-    }
-
-    pub(super) fn role_change_targets(&self, change: &RoleChange) -> Vec<String> {
-        change.targets(&self.live_view(&self.heartbeats.lock()))
-    }
-
-    pub(super) fn open_conn(&self) -> (ConnId, Arc<Notify>) {
-        let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        let closer = Arc::new(Notify::new());
-        self.conns.lock().insert(id, closer.clone());
-        (id, closer)
-    }
-
-    /// A connection closed: its brokers are gone at once (Java's channel
-    /// close event), which on the leader may start an election. Returns
-    /// how many brokers it removed.
-    pub(super) fn close_conn(self: &Arc<Self>, id: ConnId) -> usize {
-        self.conns.lock().remove(&id);
-        let gone = self.heartbeats.lock().remove_conn(id);
-        let removed = gone.len();
-        for broker in gone {
-            tracing::info!(?broker, "broker connection closed");
-            liveness::on_inactive(self, broker);
-        }
-        removed
-    }
-
-    /// Asks the connection `id` to close (a broker whose heartbeat expired).
-    pub(super) fn kick_conn(&self, id: ConnId) {
-        if let Some(closer) = self.conns.lock().get(&id) {
-            closer.notify_one();
-        }
+/// Raft RPCs travel on the controller port, so they speak TLS where it
+/// refuses plaintext.
+fn raft_transport(tls: &Tls) -> Transport {
+    match tls.mode() {
+        TlsMode::Enforcing => Transport::Tls,
+        TlsMode::Disabled | TlsMode::Permissive => Transport::Plain,
     }
 }
 
@@ -185,10 +76,12 @@ impl Running {
 }
 
 /// Starts the controller of `config`, listening on `bind_host` and this
-/// node's port in `controllerDLegerPeers`; it stops on `shutdown`.
+/// node's port in `controllerDLegerPeers` with the TLS mode of `tls`; it
+/// stops on `shutdown`.
 pub async fn start(
     config: ControllerConfig,
     bind_host: &str,
+    tls: Arc<Tls>,
     shutdown: &broadcast::Sender<()>,
     metrics: Arc<Metrics>,
 ) -> Result<Running, StartError> {
@@ -214,7 +107,7 @@ pub async fn start(
     let raft = Raft::new(
         me.node_id,
         raft_config(&group)?,
-        NetworkFactory::new(me.node_id),
+        NetworkFactory::new(me.node_id, raft_transport(&tls)),
         log,
         sm,
     )
@@ -233,7 +126,7 @@ pub async fn start(
         Err(e) => return Err(RaftError::Start(e.to_string()).into()),
     }
 
-    let (writer_tx, writer_rx) = mpsc::channel(writer::QUEUE_CAPACITY);
+    let (writer_tx, writer_rx) = mpsc::channel(QUEUE_CAPACITY);
     let controller = Arc::new(Controller {
         config: RwLock::new(config),
         peers,
@@ -245,8 +138,7 @@ pub async fn start(
         ready_since: Mutex::new(None),
         isolated: AtomicBool::new(false),
         writer: writer_tx,
-        conns: Mutex::new(HashMap::new()),
-        next_conn: AtomicU64::new(1),
+        conns: ConnRegistry::default(),
         clock: Instant::now(),
         metrics,
     });
@@ -265,11 +157,17 @@ pub async fn start(
             controller.clone(),
             shutdown.subscribe(),
         )),
-        tokio::spawn(server::run(
-            listener,
-            controller.clone(),
-            shutdown.subscribe(),
-        )),
+        tokio::spawn({
+            let mut stop = shutdown.subscribe();
+            crate::net::server::run(
+                listener,
+                Arc::new(ControllerPort::new(controller.clone())),
+                tls,
+                async move {
+                    let _ = stop.recv().await;
+                },
+            )
+        }),
     ];
     tracing::info!(
         controller = %me.address(),

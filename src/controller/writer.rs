@@ -11,52 +11,16 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc};
 
-use super::config::ControllerConfig;
 use super::event::ControllerEvent;
-use super::heartbeat::Liveness;
-use super::node::Controller;
+use super::handle::{not_leader, Controller, Decide, Job};
 use super::outcome::Outcome;
 use super::push;
-use super::state::ControllerState;
 use crate::remoting::ResponseCode;
 
 /// Java's processor waits this long for a write's future.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
-pub const QUEUE_CAPACITY: usize = 1024;
-
-/// A leader decision, taken inside the writer.
-pub type Decide =
-    Box<dyn FnOnce(&ControllerState, &dyn Liveness, &ControllerConfig) -> Outcome + Send>;
-
-pub struct Job {
-    decide: Decide,
-    reply: oneshot::Sender<Outcome>,
-}
-
-pub fn not_leader() -> Outcome {
-    Outcome::refused(
-        ResponseCode::CONTROLLER_NOT_LEADER,
-        "The controller is not in leader state",
-    )
-}
-
-/// Queues `decide` and waits for its outcome. A node that is not the
-/// ready leader answers 2007 without queueing.
-pub async fn submit(ctl: &Controller, decide: Decide) -> Outcome {
-    if !ctl.is_ready_leader() {
-        return not_leader();
-    }
-    let (reply, rx) = oneshot::channel();
-    if ctl.writer.send(Job { decide, reply }).await.is_err() {
-        return Outcome::refused(ResponseCode::SYSTEM_ERROR, "the controller is stopping");
-    }
-    rx.await.unwrap_or_else(|_| {
-        Outcome::refused(ResponseCode::SYSTEM_ERROR, "the controller is stopping")
-    })
-}
-
 pub async fn run(
     ctl: Arc<Controller>,
     mut jobs: mpsc::Receiver<Job>,

@@ -20,7 +20,7 @@ use serde_json::json;
 
 use axum::extract::{FromRef, State};
 
-use crate::controller::node::Controller;
+use crate::controller::handle::Controller;
 use crate::state::shared::Shared;
 
 /// What the handlers read: the NameServer's state and, when it runs, the

@@ -1,29 +1,104 @@
-//! The TCP server: accepts connections (bounded by a semaphore), runs one
-//! handler task per connection, and shuts down on a broadcast signal after
-//! letting in-flight requests finish.
+//! The listener both ports run on, generic over what they serve: accepts
+//! connections (bounded by a semaphore), opens each as the TLS mode says,
+//! runs one task per connection that reads frames (large ones head first
+//! when the service asks), answers pipelined requests in order with one
+//! flush per batch, or on tasks of their own when the service says a
+//! request may wait, and on shutdown drains what clients already sent.
+//! It knows frames, never what a request means: that is the [`Service`].
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{broadcast, mpsc, Notify, Semaphore};
+use tokio::sync::{broadcast, mpsc, Notify, OwnedSemaphorePermit, Semaphore};
 
-use crate::cmd::{self, Origin};
+use crate::metrics::Metrics;
 use crate::net::connection::{Connection, ReadError};
 use crate::net::log_limit::LogLimit;
+use crate::net::registry::ConnRegistry;
 use crate::net::stream::Stream;
 use crate::net::tls::{Refused, Tls};
-use crate::remoting::{CodecError, Inbound, RemotingCommand};
-use crate::route::ConnId;
-use crate::state::shared::{self, Shared};
+use crate::remoting::{
+    CodecError, ConnId, FrameHead, HeadFirst, Inbound, RemotingCommand, ResponseCode,
+};
 
 /// Most pipelined requests answered before a flush.
 const MAX_BATCH: usize = 64;
 
-struct Listener {
+/// What a port serves. The listener calls it for every request and tells
+/// it when a connection has closed.
+pub trait Service: Send + Sync + 'static {
+    /// This port's limits; read as connections open and batches start, so
+    /// a configuration change applies to what comes next.
+    fn limits(&self) -> Limits;
+
+    /// Where connection and frame counts go (`None`: not counted).
+    fn metrics(&self) -> Option<&Metrics> {
+        None
+    }
+
+    /// The port's live connections, which the service may ask to close.
+    fn connections(&self) -> &ConnRegistry;
+
+    /// Which frames come head first, to [`serve_head`](Self::serve_head).
+    fn head_first(&self) -> HeadFirst {
+        HeadFirst::NEVER
+    }
+
+    /// Answers a request from its head when the rest of its body is not
+    /// needed: `Some(answer)` (`Some(None)` for a one-way request), and the
+    /// rest is dropped unread; `None` reads the whole frame for
+    /// [`call`](Self::call).
+    fn serve_head(&self, _conn: Conn, _head: &FrameHead) -> Option<Option<RemotingCommand>> {
+        None
+    }
+
+    /// Whether `req` may be answered on a task of its own, its reply sent
+    /// whenever it is ready (matched by its opaque), instead of in the
+    /// order requests were read. For requests that can wait on something
+    /// slow (a commit) while the same connection carries others.
+    fn concurrent(&self, _req: &RemotingCommand) -> bool {
+        false
+    }
+
+    /// The answer to `req`; `None` for a one-way request.
+    fn call(
+        &self,
+        conn: Conn,
+        req: RemotingCommand,
+    ) -> impl Future<Output = Option<RemotingCommand>> + Send;
+
+    /// Connection `conn` has closed (after its last answer was written).
+    fn closed(&self, conn: Conn);
+}
+
+/// Which connection a request came in on.
+#[derive(Debug, Clone, Copy)]
+pub struct Conn {
+    pub id: ConnId,
+    pub peer: Option<SocketAddr>,
+}
+
+/// One port's bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_connections: usize,
+    /// A connection silent this long is closed; also bounds a stalled frame,
+    /// a TLS handshake and a flush to a peer that does not read.
+    pub idle: Duration,
+    pub max_frame: usize,
+    /// How long shutdown waits for connections to finish.
+    pub drain_wait: Duration,
+    /// Requests of one connection answered concurrently at once; past it
+    /// the connection gets SYSTEM_BUSY, as Java's full processor pool answers.
+    pub max_in_flight: usize,
+}
+
+struct Listener<S> {
     listener: TcpListener,
-    shared: Arc<Shared>,
+    service: Arc<S>,
     tls: Arc<Tls>,
     limit: Arc<Semaphore>,
     shutdown: broadcast::Sender<()>,
@@ -31,33 +106,70 @@ struct Listener {
     done_tx: mpsc::Sender<()>,
 }
 
-struct Handler {
+struct Handler<S> {
     conn: Connection,
     id: ConnId,
+    peer: Option<SocketAddr>,
     closer: Arc<Notify>,
-    shared: Arc<Shared>,
+    service: Arc<S>,
     shutdown: broadcast::Receiver<()>,
+    /// Replies of requests answered concurrently; made on the first one.
+    replies: Option<Replies>,
     _done: mpsc::Sender<()>,
 }
 
-/// Serves until `signal` completes, then drains connections (bounded by
-/// `shutdownWaitTimeSeconds`) and returns.
-pub async fn run(listener: TcpListener, shared: Arc<Shared>, tls: Arc<Tls>, signal: impl Future) {
+/// Where a connection's concurrently answered requests send their replies.
+struct Replies {
+    tx: mpsc::Sender<RemotingCommand>,
+    rx: mpsc::Receiver<RemotingCommand>,
+    in_flight: Arc<Semaphore>,
+    max: usize,
+}
+
+impl Replies {
+    fn new(max: usize) -> Self {
+        let max = max.max(1);
+        let (tx, rx) = mpsc::channel(max);
+        Replies {
+            tx,
+            rx,
+            in_flight: Arc::new(Semaphore::new(max)),
+            max,
+        }
+    }
+
+    fn outstanding(&self) -> usize {
+        self.max - self.in_flight.available_permits()
+    }
+}
+
+/// The next concurrent reply, or never when there can be none.
+async fn next_reply(replies: &mut Option<Replies>) -> Option<RemotingCommand> {
+    match replies {
+        Some(r) => r.rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Serves `service` on `listener` until `signal` completes, then drains
+/// connections (bounded by the service's drain wait) and returns.
+pub async fn run<S: Service>(
+    listener: TcpListener,
+    service: Arc<S>,
+    tls: Arc<Tls>,
+    signal: impl Future,
+) {
     let (shutdown, _) = broadcast::channel(1);
     let (done_tx, mut done_rx) = mpsc::channel(1);
-    let max_connections = shared.config().server.max_connections.max(1) as usize;
+    let limits = service.limits();
     let mut server = Listener {
         listener,
-        shared: shared.clone(),
+        service,
         tls,
-        limit: Arc::new(Semaphore::new(max_connections)),
+        limit: Arc::new(Semaphore::new(limits.max_connections.max(1))),
         shutdown,
         done_tx,
     };
-    let scan = tokio::spawn(shared::run_scan_task(
-        shared.clone(),
-        server.shutdown.subscribe(),
-    ));
 
     tokio::select! {
         res = server.accept_loop() => {
@@ -69,21 +181,23 @@ pub async fn run(listener: TcpListener, shared: Arc<Shared>, tls: Arc<Tls>, sign
     }
 
     let Listener {
-        shutdown, done_tx, ..
+        shutdown,
+        done_tx,
+        service,
+        ..
     } = server;
     drop(shutdown);
     drop(done_tx);
-    let wait = Duration::from_secs(shared.config().server.shutdown_wait_time_seconds.max(1) as u64);
+    let wait = service.limits().drain_wait;
     if tokio::time::timeout(wait, done_rx.recv()).await.is_err() {
         tracing::warn!(
             ?wait,
             "connections still open after the shutdown wait; closing them"
         );
     }
-    let _ = scan.await;
 }
 
-impl Listener {
+impl<S: Service> Listener<S> {
     async fn accept_loop(&mut self) -> std::io::Result<()> {
         loop {
             let permit = self
@@ -93,7 +207,7 @@ impl Listener {
                 .await
                 .map_err(std::io::Error::other)?;
             let tcp = self.accept().await?;
-            let shared = self.shared.clone();
+            let service = self.service.clone();
             let tls = self.tls.clone();
             let shutdown = self.shutdown.subscribe();
             let done = self.done_tx.clone();
@@ -101,24 +215,31 @@ impl Listener {
                 // Requests are small and answered at once; Nagle would only add latency.
                 let _ = tcp.set_nodelay(true);
                 let peer = tcp.peer_addr().ok();
-                let Some(stream) = open(&tls, &shared, tcp).await else {
+                let limits = service.limits();
+                let Some(stream) = open(&tls, service.metrics(), limits.idle, tcp).await else {
                     return;
                 };
-                let (id, closer) = shared.connections().register();
+                let (id, closer) = service.connections().register();
                 let mut handler = Handler {
-                    conn: Connection::new(stream, shared.max_frame(), cmd::HEAD_FIRST),
+                    conn: Connection::new(stream, limits.max_frame, service.head_first()),
                     id,
+                    peer,
                     closer,
-                    shared,
+                    service,
                     shutdown,
+                    replies: None,
                     _done: done,
                 };
                 tracing::debug!(id, ?peer, "connection opened");
-                handler.shared.metrics.connection_opened();
+                if let Some(m) = handler.service.metrics() {
+                    m.connection_opened();
+                }
                 handler.run().await;
-                handler.shared.metrics.connection_closed();
-                handler.shared.connections().deregister(handler.id);
-                handler.shared.connection_closed(handler.id);
+                if let Some(m) = handler.service.metrics() {
+                    m.connection_closed();
+                }
+                handler.service.connections().deregister(handler.id);
+                handler.service.closed(handler.conn_info());
                 drop(permit);
             });
         }
@@ -146,19 +267,24 @@ impl Listener {
 /// The connection's stream once the TLS mode has accepted it; `None` (and
 /// the socket closed) when refused, or when the peer stays silent or stalls
 /// its handshake for the idle time.
-async fn open(tls: &Tls, shared: &Shared, tcp: TcpStream) -> Option<Stream> {
+async fn open(
+    tls: &Tls,
+    metrics: Option<&Metrics>,
+    idle: Duration,
+    tcp: TcpStream,
+) -> Option<Stream> {
     let peer = tcp.peer_addr().ok();
-    match tokio::time::timeout(idle_time(shared), tls.accept(tcp)).await {
+    match tokio::time::timeout(idle, tls.accept(tcp)).await {
         Ok(Ok(stream)) => {
-            if stream.is_tls() {
-                shared.metrics.tls_handshake("ok");
+            if let (true, Some(m)) = (stream.is_tls(), metrics) {
+                m.tls_handshake("ok");
             }
             Some(stream)
         }
         Ok(Err(Refused::Eof)) => None,
         Ok(Err(err)) => {
-            if matches!(err, Refused::Handshake(_)) {
-                shared.metrics.tls_handshake("failed");
+            if let (Refused::Handshake(_), Some(m)) = (&err, metrics) {
+                m.tls_handshake("failed");
             }
             crate::warn_limited!(REFUSED, ?peer, error = %err, "connection refused");
             None
@@ -177,24 +303,35 @@ async fn open(tls: &Tls, shared: &Shared, tcp: TcpStream) -> Option<Stream> {
 static BAD_FRAME: LogLimit = LogLimit::new(10, Duration::from_secs(60));
 static REFUSED: LogLimit = LogLimit::new(10, Duration::from_secs(60));
 
-fn idle_time(shared: &Shared) -> Duration {
-    Duration::from_secs(
-        shared
-            .config()
-            .server
-            .server_channel_max_idle_time_seconds
-            .max(1) as u64,
-    )
-}
+impl<S: Service> Handler<S> {
+    fn conn_info(&self) -> Conn {
+        Conn {
+            id: self.id,
+            peer: self.peer,
+        }
+    }
 
-impl Handler {
+    fn bad_frame(&self, err: &CodecError) {
+        if let Some(m) = self.service.metrics() {
+            m.frame_refused();
+        }
+        crate::warn_limited!(BAD_FRAME, id = self.id, peer = ?self.peer, error = %err, "bad frame; closing connection");
+    }
+
     async fn run(&mut self) {
-        let peer = self.conn.peer();
-        let idle = idle_time(&self.shared);
+        let peer = self.peer;
         let mut draining = false;
         loop {
+            let idle = self.service.limits().idle;
             let read = tokio::select! {
                 read = self.conn.read_frame(idle) => read,
+                Some(reply) = next_reply(&mut self.replies) => {
+                    if let Err(err) = self.write_reply(reply, idle).await {
+                        err.log(self);
+                        break;
+                    }
+                    continue;
+                }
                 _ = self.shutdown.recv() => {
                     draining = true;
                     break;
@@ -218,47 +355,28 @@ impl Handler {
                     break;
                 }
                 Err(ReadError::Codec(err)) => {
-                    self.shared.metrics.frame_refused();
-                    crate::warn_limited!(BAD_FRAME, id = self.id, ?peer, error = %err, "bad frame; closing connection");
+                    self.bad_frame(&err);
                     break;
                 }
             };
             if let Err(err) = self.serve_batch(first).await {
-                match err {
-                    BatchError::BadFrame(err) => {
-                        self.shared.metrics.frame_refused();
-                        crate::warn_limited!(BAD_FRAME, id = self.id, ?peer, error = %err, "bad frame; closing connection");
-                    }
-                    BatchError::Lost(err) => {
-                        tracing::debug!(id = self.id, ?peer, error = %err, "connection lost")
-                    }
-                    BatchError::NotReading => tracing::info!(
-                        id = self.id,
-                        ?peer,
-                        "peer does not read its responses; closing connection"
-                    ),
-                    BatchError::Stalled(idle) => tracing::info!(
-                        id = self.id,
-                        ?peer,
-                        ?idle,
-                        "peer stopped sending in the middle of a frame; closing connection"
-                    ),
-                }
+                err.log(self);
                 break;
             }
         }
         if draining {
-            self.drain(peer).await;
+            self.drain().await;
         }
         tracing::debug!(id = self.id, ?peer, "connection closed");
     }
 
     /// On shutdown: answers the requests the client has already sent (they
-    /// are in our socket buffer), so none in flight goes unanswered, then
-    /// lets the connection close. Bounded, so a client that keeps sending
-    /// cannot hold shutdown up.
-    async fn drain(&mut self, peer: Option<std::net::SocketAddr>) {
+    /// are in our socket buffer) and those still being answered, so none in
+    /// flight goes unanswered, then lets the connection close. Bounded, so
+    /// a client that keeps sending cannot hold shutdown up.
+    async fn drain(&mut self) {
         const MAX_DRAIN_BATCHES: usize = 16;
+        let peer = self.peer;
         for _ in 0..MAX_DRAIN_BATCHES {
             let first = match self.conn.try_read_frame() {
                 Some(Ok(frame)) => frame,
@@ -266,12 +384,46 @@ impl Handler {
                     tracing::debug!(id = self.id, ?peer, error = %err, "bad frame while draining");
                     return;
                 }
-                None => return,
+                None => break,
             };
             if let Err(err) = self.serve_batch(first).await {
                 tracing::debug!(id = self.id, ?peer, error = ?err, "drain stopped");
                 return;
             }
+        }
+        let idle = self.service.limits().idle;
+        while self.replies.as_ref().is_some_and(|r| r.outstanding() > 0) {
+            let next = tokio::time::timeout(idle, next_reply(&mut self.replies)).await;
+            let Ok(Some(reply)) = next else { return };
+            if let Err(err) = self.write_reply(reply, idle).await {
+                tracing::debug!(id = self.id, ?peer, error = ?err, "drain stopped");
+                return;
+            }
+        }
+    }
+
+    /// Writes one concurrently answered reply at once.
+    async fn write_reply(
+        &mut self,
+        reply: RemotingCommand,
+        idle: Duration,
+    ) -> Result<(), BatchError> {
+        self.queue(reply, idle).await?;
+        self.flush(idle).await
+    }
+
+    /// Queueing may flush a full buffer; bounded like a flush.
+    async fn queue(&mut self, response: RemotingCommand, idle: Duration) -> Result<(), BatchError> {
+        match tokio::time::timeout(idle, self.conn.queue(response)).await {
+            Ok(res) => res.map_err(BatchError::lost),
+            Err(_) => Err(BatchError::NotReading),
+        }
+    }
+
+    async fn flush(&mut self, idle: Duration) -> Result<(), BatchError> {
+        match tokio::time::timeout(idle, self.conn.flush()).await {
+            Ok(res) => res.map_err(BatchError::lost),
+            Err(_) => Err(BatchError::NotReading),
         }
     }
 
@@ -279,16 +431,12 @@ impl Handler {
     /// once. A flush that cannot finish within the idle time (a peer that
     /// does not read) closes the connection, bounding what it can make us buffer.
     async fn serve_batch(&mut self, first: Inbound) -> Result<(), BatchError> {
-        let idle = idle_time(&self.shared);
+        let idle = self.service.limits().idle;
         let mut next = Some(first);
         let mut served = 0;
         while let Some(inbound) = next.take() {
             if let Some(response) = self.serve(inbound, idle).await? {
-                // Queueing may flush a full buffer; bounded like the flush below.
-                match tokio::time::timeout(idle, self.conn.queue(response)).await {
-                    Ok(res) => res.map_err(BatchError::lost)?,
-                    Err(_) => return Err(BatchError::NotReading),
-                }
+                self.queue(response, idle).await?;
             }
             served += 1;
             if served < MAX_BATCH {
@@ -299,30 +447,29 @@ impl Handler {
                 };
             }
         }
-        match tokio::time::timeout(idle, self.conn.flush()).await {
-            Ok(res) => res.map_err(BatchError::lost)?,
-            Err(_) => return Err(BatchError::NotReading),
-        }
+        self.flush(idle).await?;
         self.conn.release_large_buffers();
         Ok(())
     }
 
-    /// One request's answer, if it gets one. A frame that came head first
-    /// is served from its head when that is enough (its body's rest is then
-    /// dropped unread), or else read whole first.
+    /// One request's answer, if it gets one now. A frame that came head
+    /// first is served from its head when that is enough (its body's rest
+    /// is then dropped unread), or else read whole first. A request the
+    /// service answers concurrently gets its reply later, through
+    /// [`Replies`].
     async fn serve(
         &mut self,
         inbound: Inbound,
         idle: Duration,
     ) -> Result<Option<RemotingCommand>, BatchError> {
-        let origin = Origin { conn: self.id };
+        let conn = self.conn_info();
         let frame = match inbound {
             Inbound::Whole(frame) => frame,
             Inbound::Head(head) => {
                 let served = if head.cmd.is_response() {
                     Some(None)
                 } else {
-                    cmd::serve_head(&self.shared, origin, &head)
+                    self.service.serve_head(conn, &head)
                 };
                 match served {
                     Some(response) => {
@@ -343,8 +490,43 @@ impl Handler {
         if frame.is_response() {
             return Ok(None);
         }
-        Ok(cmd::dispatch(&self.shared, origin, frame).await)
+        if self.service.concurrent(&frame) {
+            return Ok(self.spawn(conn, frame));
+        }
+        Ok(self.service.call(conn, frame).await)
     }
+
+    /// Answers `req` on a task of its own; what goes out now is only a
+    /// SYSTEM_BUSY when the connection has too many in flight.
+    fn spawn(&mut self, conn: Conn, req: RemotingCommand) -> Option<RemotingCommand> {
+        let max = self.service.limits().max_in_flight;
+        let replies = self.replies.get_or_insert_with(|| Replies::new(max));
+        let Ok(permit) = replies.in_flight.clone().try_acquire_owned() else {
+            return (!req.is_oneway()).then(|| {
+                req.response(
+                    ResponseCode::SYSTEM_BUSY,
+                    Some("too many requests in flight on this connection".into()),
+                )
+            });
+        };
+        let (service, tx) = (self.service.clone(), replies.tx.clone());
+        tokio::spawn(answer_later(service, conn, req, tx, permit));
+        None
+    }
+}
+
+async fn answer_later<S: Service>(
+    service: Arc<S>,
+    conn: Conn,
+    req: RemotingCommand,
+    replies: mpsc::Sender<RemotingCommand>,
+    permit: OwnedSemaphorePermit,
+) {
+    if let Some(reply) = service.call(conn, req).await {
+        // The connection may be gone; the reply then goes nowhere.
+        let _ = replies.send(reply).await;
+    }
+    drop(permit);
 }
 
 /// Why a batch of requests ended its connection.
@@ -376,6 +558,27 @@ impl BatchError {
         match err {
             CodecError::Io(_) => BatchError::Lost(err),
             other => BatchError::BadFrame(other),
+        }
+    }
+
+    fn log<S: Service>(self, handler: &Handler<S>) {
+        let (id, peer) = (handler.id, handler.peer);
+        match self {
+            BatchError::BadFrame(err) => handler.bad_frame(&err),
+            BatchError::Lost(err) => {
+                tracing::debug!(id, ?peer, error = %err, "connection lost")
+            }
+            BatchError::NotReading => tracing::info!(
+                id,
+                ?peer,
+                "peer does not read its responses; closing connection"
+            ),
+            BatchError::Stalled(idle) => tracing::info!(
+                id,
+                ?peer,
+                ?idle,
+                "peer stopped sending in the middle of a frame; closing connection"
+            ),
         }
     }
 }

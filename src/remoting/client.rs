@@ -3,10 +3,17 @@
 //! CLI talks with (to NameServers, brokers and controllers); it knows frames,
 //! not what they mean.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
 use tokio_util::codec::Framed;
 
 use super::codec::{CodecError, RemotingCodec, DEFAULT_MAX_FRAME};
@@ -19,6 +26,13 @@ pub enum ClientError {
         addr: String,
         source: std::io::Error,
     },
+    #[error("TLS handshake with {addr} failed: {source}")]
+    Handshake {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("TLS client setup: {0}")]
+    TlsSetup(String),
     #[error("connect to {addr} timed out after {} ms", .after.as_millis())]
     ConnectTimeout { addr: String, after: Duration },
     #[error("wait response on the channel <{addr}> timed out after {} ms", .after.as_millis())]
@@ -31,9 +45,22 @@ pub enum ClientError {
     Closed { addr: String },
 }
 
+/// A client's socket, plaintext or TLS.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Io for T {}
+
+/// How a client reaches its server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Plain,
+    /// TLS, trusting any server certificate and presenting none, as Java's
+    /// client does by default (`tls.client.authServer=false`).
+    Tls,
+}
+
 pub struct RemotingClient {
     addr: String,
-    conn: Framed<TcpStream, RemotingCodec>,
+    conn: Framed<Box<dyn Io>, RemotingCodec>,
     timeout: Duration,
     serialize_type: SerializeType,
     next_opaque: i32,
@@ -43,14 +70,33 @@ impl RemotingClient {
     /// Connects to `addr` (`host:port`) within `timeout`; the same bound then
     /// applies to each call.
     pub async fn connect(addr: &str, timeout: Duration) -> Result<Self, ClientError> {
-        let stream = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(source)) => {
-                return Err(ClientError::Connect {
+        Self::connect_over(addr, timeout, Transport::Plain).await
+    }
+
+    /// As [`connect`](Self::connect), over `transport`; the TLS handshake
+    /// is bounded by the same `timeout`.
+    pub async fn connect_over(
+        addr: &str,
+        timeout: Duration,
+        transport: Transport,
+    ) -> Result<Self, ClientError> {
+        let opened = async {
+            let tcp = TcpStream::connect(addr)
+                .await
+                .map_err(|source| ClientError::Connect {
                     addr: addr.to_string(),
                     source,
-                })
-            }
+                })?;
+            // Requests are small and answered one at a time: Nagle would only add delay.
+            let _ = tcp.set_nodelay(true);
+            let stream: Box<dyn Io> = match transport {
+                Transport::Plain => Box::new(tcp),
+                Transport::Tls => Box::new(handshake(addr, tcp).await?),
+            };
+            Ok(stream)
+        };
+        let stream = match tokio::time::timeout(timeout, opened).await {
+            Ok(opened) => opened?,
             Err(_) => {
                 return Err(ClientError::ConnectTimeout {
                     addr: addr.to_string(),
@@ -58,8 +104,6 @@ impl RemotingClient {
                 })
             }
         };
-        // Requests are small and answered one at a time: Nagle would only add delay.
-        let _ = stream.set_nodelay(true);
         Ok(RemotingClient {
             addr: addr.to_string(),
             conn: Framed::new(stream, RemotingCodec::new(DEFAULT_MAX_FRAME)),
@@ -140,6 +184,95 @@ impl RemotingClient {
                 after: self.timeout,
             }),
         }
+    }
+}
+
+async fn handshake(
+    addr: &str,
+    tcp: TcpStream,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ClientError> {
+    let config = client_config()?;
+    let host = addr.rsplit_once(':').map_or(addr, |(host, _)| host);
+    let name = ServerName::try_from(host.trim_matches(['[', ']']).to_string())
+        .map_err(|e| ClientError::TlsSetup(format!("server name {host}: {e}")))?;
+    TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .map_err(|source| ClientError::Handshake {
+            addr: addr.to_string(),
+            source,
+        })
+}
+
+/// One client configuration for the process: it depends on nothing configured.
+fn client_config() -> Result<Arc<rustls::ClientConfig>, ClientError> {
+    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .map(|builder| {
+                    Arc::new(
+                        builder
+                            .dangerous()
+                            .with_custom_certificate_verifier(Arc::new(AnyServer(provider)))
+                            .with_no_client_auth(),
+                    )
+                })
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(ClientError::TlsSetup)
+}
+
+/// Accepts any server certificate (signatures are still checked, so the
+/// handshake is sound); the channel is encrypted, the server not authenticated.
+#[derive(Debug)]
+struct AnyServer(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AnyServer {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 

@@ -20,6 +20,14 @@ pub struct HeadFirst {
     pub prefix: usize,
 }
 
+impl HeadFirst {
+    /// Every frame comes whole.
+    pub const NEVER: HeadFirst = HeadFirst {
+        min_body: usize::MAX,
+        prefix: 0,
+    };
+}
+
 /// A decoded frame.
 #[derive(Debug)]
 pub enum Inbound {
@@ -71,7 +79,7 @@ impl Decoder for ServerCodec {
             return Ok(None);
         };
         // Too short to hold a large body: decoded whole.
-        if frame_len < FIXED + self.head_first.min_body {
+        if frame_len < FIXED.saturating_add(self.head_first.min_body) {
             return Ok(self.frames.decode(src)?.map(Inbound::Whole));
         }
         if src.len() < FIXED {
@@ -150,6 +158,16 @@ mod tests {
             assert_eq!(head.rest_len(), 290);
             // What is left in the buffer is the rest of the body.
             assert_eq!(&bytes[..], &large.body[10..]);
+        }
+    }
+
+    #[test]
+    fn never_decodes_every_frame_whole() {
+        let mut codec = ServerCodec::new(1 << 20, HeadFirst::NEVER);
+        let (large, mut bytes) = frame(300, SerializeType::Json);
+        match codec.decode(&mut bytes).unwrap() {
+            Some(Inbound::Whole(cmd)) => assert_eq!(cmd, large),
+            other => panic!("{other:?}"),
         }
     }
 

@@ -9,8 +9,13 @@ pub mod head_first;
 mod header_binary;
 mod header_json;
 
-pub use client::{ClientError, RemotingClient};
+pub use client::{ClientError, RemotingClient, Transport};
 pub use code::{LanguageCode, RequestCode, ResponseCode};
 pub use codec::{CodecError, RemotingCodec};
 pub use command::{RemotingCommand, SerializeType};
 pub use head_first::{FrameHead, HeadFirst, Inbound, ServerCodec};
+
+/// Which client connection a request came in on, as its port's listener
+/// numbers them; the route table and the controller's heartbeat table key
+/// brokers by it so that a closed connection drops what it carried.
+pub type ConnId = u64;

@@ -2,16 +2,15 @@
 //! and the outbox for notifications to brokers. Background tasks that keep
 //! it (the broker scan, the notifier) live beside it here.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use parking_lot::{Mutex, RwLock, RwLockReadGuard};
-use tokio::sync::{broadcast, mpsc, Notify};
+use parking_lot::{RwLock, RwLockReadGuard};
+use tokio::sync::{broadcast, mpsc};
 
 use crate::config::Config;
 use crate::metrics::{Metrics, RouteGauges};
+use crate::net::registry::ConnRegistry;
 use crate::route::cache::RouteCache;
 use crate::route::{ConnId, MinBrokerIdNotice, RouteInfoManager, RouteOptions};
 use crate::state::bulk::BulkPool;
@@ -28,42 +27,6 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     notices: mpsc::UnboundedSender<MinBrokerIdNotice>,
     connections: ConnRegistry,
-}
-
-/// Live connections, so that the scan can close the connection of an
-/// expired broker (as Java closes its channel).
-#[derive(Default)]
-pub struct ConnRegistry {
-    next_id: AtomicU64,
-    closers: Mutex<HashMap<ConnId, Arc<Notify>>>,
-}
-
-impl ConnRegistry {
-    /// A new id and the signal that asks its connection to close.
-    pub fn register(&self) -> (ConnId, Arc<Notify>) {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        let closer = Arc::new(Notify::new());
-        self.closers.lock().insert(id, closer.clone());
-        (id, closer)
-    }
-
-    pub fn deregister(&self, id: ConnId) {
-        self.closers.lock().remove(&id);
-    }
-
-    pub fn close(&self, id: ConnId) {
-        if let Some(closer) = self.closers.lock().get(&id) {
-            closer.notify_one();
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.closers.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 impl Shared {

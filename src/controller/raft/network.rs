@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use super::types::{Raft, TypeConfig};
 use crate::controller::peers::{NodeId, Peers};
-use crate::remoting::{ClientError, RemotingClient, RemotingCommand, ResponseCode};
+use crate::remoting::{ClientError, RemotingClient, RemotingCommand, ResponseCode, Transport};
 
 /// Private codes, far from Java's (which stop below 2000 for requests).
 pub const RAFT_APPEND_ENTRIES: i32 = 29_101;
@@ -120,11 +120,14 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
 /// Makes one [`PeerClient`] per replication stream or vote round.
 pub struct NetworkFactory {
     self_id: NodeId,
+    transport: Transport,
 }
 
 impl NetworkFactory {
-    pub fn new(self_id: NodeId) -> Self {
-        NetworkFactory { self_id }
+    /// Peers are reached over `transport`: TLS when the controller port
+    /// enforces it, as every node of a group shares that setting.
+    pub fn new(self_id: NodeId, transport: Transport) -> Self {
+        NetworkFactory { self_id, transport }
     }
 }
 
@@ -136,6 +139,7 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
             self_id: self.self_id,
             target,
             addr: node.addr.clone(),
+            transport: self.transport,
             conn: None,
         }
     }
@@ -146,6 +150,7 @@ pub struct PeerClient {
     self_id: NodeId,
     target: NodeId,
     addr: String,
+    transport: Transport,
     conn: Option<RemotingClient>,
 }
 
@@ -180,9 +185,10 @@ impl PeerClient {
             .with_ext(FROM, self.self_id)
             .with_body(body);
         if self.conn.is_none() {
-            let conn = RemotingClient::connect(&self.addr, CONNECT_TIMEOUT.min(ttl))
-                .await
-                .map_err(|e| RPCError::Unreachable(Unreachable::new(&e)))?;
+            let conn =
+                RemotingClient::connect_over(&self.addr, CONNECT_TIMEOUT.min(ttl), self.transport)
+                    .await
+                    .map_err(|e| RPCError::Unreachable(Unreachable::new(&e)))?;
             self.conn = Some(conn);
         }
         let Some(conn) = self.conn.as_mut() else {
