@@ -321,3 +321,65 @@ fn request_codes_of_5_5_are_refused_and_named() {
         None
     );
 }
+
+/// One GET with `accept`; the response's content type and body.
+fn get_metrics(port: u16, accept: Option<&str>) -> (String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let accept = accept.map_or(String::new(), |a| format!("Accept: {a}\r\n"));
+    write!(
+        s,
+        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n{accept}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-type").then(|| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    (content_type, body.to_string())
+}
+
+/// curl and older scrapers ask for nothing and get the 0.0.4 text format;
+/// Prometheus 2.5+ asks for OpenMetrics and gets it.
+#[test]
+fn metrics_answer_in_the_format_asked_for() {
+    let (server, port) = start(&[]);
+    let mut client = server.client();
+    assert_eq!(client.call(route_request("NoSuchTopic")).code, 17);
+    let (plain_type, plain) = get_metrics(port, None);
+    assert_eq!(plain_type, "text/plain; version=0.0.4; charset=utf-8");
+    assert!(
+        plain.contains("# TYPE namesrv_requests_total counter\n"),
+        "{plain}"
+    );
+    assert!(!plain.contains("# EOF"), "{plain}");
+    let parsed = prometheus_parse::Scrape::parse(plain.lines().map(|l| Ok(l.to_string())))
+        .unwrap_or_else(|e| panic!("{e}: {plain}"));
+    let counted = parsed.samples.iter().find(|s| {
+        s.metric == "namesrv_requests_total"
+            && s.labels.get("code") == Some("GET_ROUTEINFO_BY_TOPIC")
+    });
+    assert!(
+        matches!(
+            counted.map(|s| &s.value),
+            Some(prometheus_parse::Value::Counter(v)) if *v >= 1.0
+        ),
+        "{plain}"
+    );
+    let (om_type, om) = get_metrics(
+        port,
+        Some("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"),
+    );
+    assert!(
+        om_type.starts_with("application/openmetrics-text"),
+        "{om_type}"
+    );
+    assert!(om.contains("# TYPE namesrv_requests counter\n"), "{om}");
+    assert!(om.trim_end().ends_with("# EOF"), "{om}");
+}

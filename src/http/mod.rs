@@ -12,7 +12,7 @@ pub use listener::HttpListener;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -21,6 +21,7 @@ use serde_json::json;
 use axum::extract::{FromRef, State};
 
 use crate::controller::handle::Controller;
+use crate::metrics::text as metrics_text;
 use crate::state::shared::Shared;
 
 /// What the handlers read: the NameServer's state and, when it runs, the
@@ -89,20 +90,28 @@ async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "no such endpoint")
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// The metrics in the format the scraper asked for: OpenMetrics when its
+/// `Accept` names it, else the 0.0.4 text every scraper reads.
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let shared = state.shared.clone();
     let text = match state.renders.render(move || shared.render_metrics()).await {
         Ok(text) => text,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        text.as_str().to_owned(),
-    )
-        .into_response()
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    if metrics_text::wants_openmetrics(accept) {
+        (
+            [(header::CONTENT_TYPE, metrics_text::OPENMETRICS)],
+            text.as_str().to_owned(),
+        )
+            .into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, metrics_text::PROMETHEUS)],
+            metrics_text::to_prometheus(&text),
+        )
+            .into_response()
+    }
 }
 
 async fn healthz() -> Response {

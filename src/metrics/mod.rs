@@ -14,6 +14,7 @@ use prometheus_client::registry::Registry;
 use crate::remoting::{RequestCode, ResponseCode};
 
 mod latency;
+pub mod text;
 pub use latency::LatencyHistogram;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
