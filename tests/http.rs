@@ -339,7 +339,8 @@ fn get_metrics(port: u16, accept: Option<&str>) -> (String, String) {
         .lines()
         .find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-type").then(|| v.trim().to_string())
+            k.eq_ignore_ascii_case("content-type")
+                .then(|| v.trim().to_string())
         })
         .unwrap_or_default();
     (content_type, body.to_string())
@@ -382,4 +383,31 @@ fn metrics_answer_in_the_format_asked_for() {
     );
     assert!(om.contains("# TYPE namesrv_requests counter\n"), "{om}");
     assert!(om.trim_end().ends_with("# EOF"), "{om}");
+}
+
+/// `GET /rocketmq/<subgroup>` answers what Java's TopAddressing reads: the
+/// configured list, or this NameServer as the client reached it.
+#[test]
+fn the_address_server_answers_the_name_server_list() {
+    let (server, port) = start(&[]);
+    let (status, text) = http_get(port, "/rocketmq/nsaddr");
+    assert_eq!(status, 200);
+    assert_eq!(text, format!("127.0.0.1:{}", server.addr.port()));
+    drop(server);
+    let (_server, port) = start(&[("addressServerList", "10.0.0.1:9876;10.0.0.2:9876")]);
+    for path in ["/rocketmq/nsaddr", "/rocketmq/unit-b"] {
+        let (status, text) = http_get(port, path);
+        assert_eq!(
+            (status, text.as_str()),
+            (200, "10.0.0.1:9876;10.0.0.2:9876")
+        );
+    }
+    let (_server, port) = start(&[("addressServerDomain", "localhost:9876")]);
+    let (status, text) = http_get(port, "/rocketmq/nsaddr");
+    assert_eq!(status, 200);
+    assert!(
+        text.split(';')
+            .any(|a| a == "127.0.0.1:9876" || a == "[::1]:9876"),
+        "{text}"
+    );
 }

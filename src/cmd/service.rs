@@ -70,6 +70,9 @@ impl Service for NameServer {
 /// `signal` completes; then drains connections (bounded by
 /// `shutdownWaitTimeSeconds`) and returns.
 pub async fn run(listener: TcpListener, shared: Arc<Shared>, tls: Arc<Tls>, signal: impl Future) {
+    if let Ok(addr) = listener.local_addr() {
+        shared.set_listen_addr(addr);
+    }
     let (stop_scan, scan_stopped) = broadcast::channel(1);
     let scan = tokio::spawn(shared::run_scan_task(shared.clone(), scan_stopped));
     let signal = async move {

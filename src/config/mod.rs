@@ -184,6 +184,13 @@ config_struct! {
         /// namesrv: port of the HTTP listener (metrics, API, cluster page), on
         /// bindAddress; 0 turns it off.
         http_listen_port: i32 = "httpListenPort" => 9877,
+        /// namesrv: the NameServer list `GET /rocketmq/<subgroup>` answers on
+        /// the HTTP port (`host:port;host:port`), for clients that find
+        /// NameServers through `rocketmq.namesrv.domain`.
+        address_server_list: String = "addressServerList" => String::new(),
+        /// namesrv: a DNS name and port (`name:port`, e.g. a Kubernetes
+        /// headless service) resolved at each such request instead.
+        address_server_domain: String = "addressServerDomain" => String::new(),
     }
 }
 

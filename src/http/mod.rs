@@ -4,6 +4,7 @@
 
 mod api;
 mod listener;
+mod nsaddr;
 mod page;
 mod render;
 
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/topics/{topic}/route", get(api::route))
         .route("/api/v1/kv", get(api::kv))
         .route("/api/v1/config", get(api::config))
+        .route("/rocketmq/{subgroup}", get(nsaddr::nsaddr))
         .fallback(not_found)
         .with_state(state)
 }

@@ -2,7 +2,8 @@
 //! and the outbox for notifications to brokers. Background tasks that keep
 //! it (the broker scan, the notifier) live beside it here.
 
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::{RwLock, RwLockReadGuard};
@@ -27,6 +28,8 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     notices: mpsc::UnboundedSender<MinBrokerIdNotice>,
     connections: ConnRegistry,
+    /// Where the NameServer port is bound, once it is (`listenPort` may be 0).
+    listen_addr: OnceLock<SocketAddr>,
 }
 
 impl Shared {
@@ -49,6 +52,7 @@ impl Shared {
             metrics,
             notices,
             connections: ConnRegistry::default(),
+            listen_addr: OnceLock::new(),
         });
         (shared, rx)
     }
@@ -87,6 +91,16 @@ impl Shared {
             // The receiver lives as long as the server; a send error means shutdown.
             let _ = self.notices.send(notice);
         }
+    }
+
+    /// Records where the NameServer port is bound.
+    pub fn set_listen_addr(&self, addr: SocketAddr) {
+        let _ = self.listen_addr.set(addr);
+    }
+
+    /// The NameServer port as bound, if it is yet.
+    pub fn listen_addr(&self) -> Option<SocketAddr> {
+        self.listen_addr.get().copied()
     }
 
     pub fn connections(&self) -> &ConnRegistry {
