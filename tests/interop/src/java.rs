@@ -392,11 +392,27 @@ pub struct ToolOutput {
 /// Runs Java's `mqadmin` with `args`, its logs under `home`; fails the test
 /// if it has not finished within two minutes.
 pub fn mqadmin(version: JavaVersion, home: &Path, args: &[&str]) -> ToolOutput {
+    mqadmin_with(version, home, &[], args)
+}
+
+/// As [`mqadmin`], with `properties` as JVM system properties (`-Dk=v`)
+/// and no `NAMESRV_ADDR` from the environment.
+pub fn mqadmin_with(
+    version: JavaVersion,
+    home: &Path,
+    properties: &[(&str, &str)],
+    args: &[&str],
+) -> ToolOutput {
     std::fs::create_dir_all(home).unwrap();
+    let mut jvm = TOOL_JVM.to_string();
+    for (k, v) in properties {
+        jvm.push_str(&format!(" -D{k}={v}"));
+    }
     let mut cmd = Command::new(launcher(version, "mqadmin"));
     cmd.args(args)
         .env("RMQ_HOME", home)
-        .env("JAVA_OPT_EXT", TOOL_JVM);
+        .env("JAVA_OPT_EXT", jvm)
+        .env_remove("NAMESRV_ADDR");
     run_bounded(cmd, Duration::from_secs(120), &format!("mqadmin {args:?}"))
 }
 
