@@ -18,7 +18,7 @@ mod unregister_broker;
 use std::sync::Arc;
 
 use crate::remoting::{FrameHead, HeadFirst, RemotingCommand, RequestCode, ResponseCode};
-use crate::route::fingerprint::{RegisterBodyCrc, MAPPING_VERSION_WINDOW};
+use crate::route::registration::fingerprint::{RegisterBodyCrc, MAPPING_VERSION_WINDOW};
 use crate::route::ConnId;
 use crate::state::shared::Shared;
 

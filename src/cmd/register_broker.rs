@@ -9,10 +9,10 @@ use std::sync::Arc;
 use super::get_route_info::ZONE_NAME;
 use super::{CmdError, Header, Origin};
 use crate::remoting::{RemotingCommand, ResponseCode};
-use crate::route::fingerprint::RegisterBodyCrc;
 use crate::route::model::topic_problem;
 use crate::route::model::MASTER_ID;
 use crate::route::register_body::{self, Decoded, Layout, RegisterBrokerBody};
+use crate::route::registration::fingerprint::RegisterBodyCrc;
 use crate::route::{
     BrokerRegistration, RegisterError, RegisterResult, RegistrationFingerprint, RegistrationId,
     Reused,

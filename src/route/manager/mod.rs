@@ -9,13 +9,13 @@ use std::sync::Arc;
 use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 use serde_json::Value;
 
-use super::applied::{AppliedTopics, TopicRuns};
-use super::fingerprint::RegistrationFingerprint;
 use super::model::{
     BrokerData, ClusterInfo, DataVersion, QueueData, TopicConfigWrapper, TopicQueues,
     TopicRouteData, MASTER_ID, PERM_READ, PERM_WRITE,
 };
-use super::register_body::TableLayout;
+use super::registration::fingerprint::RegistrationFingerprint;
+use super::registration::layout::TableLayout;
+use super::registration::runs::{AppliedTopics, TopicRuns};
 use super::{FastMap, FastSet};
 
 /// Identifies one client connection of the server.

@@ -13,8 +13,8 @@
 use std::ops::Range;
 
 use super::layout::{self, key_hash, key_tag, Builder, TableLayout};
-use super::{fast, RegisterBrokerBody};
 use crate::route::model::TopicTable;
+use crate::route::register_body::{fast, RegisterBrokerBody};
 use crate::route::{FastMap, FastSet};
 
 const TABLE_KEY: &[u8] = br#""topicConfigTable":{"#;
@@ -201,9 +201,9 @@ fn read_stretches(body: &[u8], walk: &Walk) -> Option<TopicTable> {
 mod tests {
     use proptest::prelude::*;
 
-    use super::super::{decode_with, Layout};
     use super::*;
     use crate::route::model::TopicQueues;
+    use crate::route::register_body::{decode_with, Layout};
 
     fn entry(name: &str, perm: i32, attrs: &str) -> String {
         format!(

@@ -10,9 +10,9 @@
 
 use std::sync::LazyLock;
 
-use super::model::{TopicQueues, TopicTable};
-use super::register_body::TableLayout;
-use super::FastSet;
+use super::layout::TableLayout;
+use crate::route::model::{TopicQueues, TopicTable};
+use crate::route::FastSet;
 
 /// A run ends after a topic whose name hash is 0 modulo this (32 topics on
 /// average), or when it reaches [`MAX_RUN`].
