@@ -179,18 +179,15 @@ pub struct ExpiredBroker {
 
 #[derive(Debug, Default)]
 struct Tables {
-    /// topic → queue data per broker name, sorted by broker name.
-    topic_queue: FastMap<String, Vec<QueueData>>,
+    /// topic → queue data per broker name, and the runs each group's last
+    /// full registration wrote there.
+    topic_queue: TopicQueueTable,
     broker_addr: BTreeMap<Arc<str>, BrokerData>,
     cluster_addr: BTreeMap<String, BTreeSet<Arc<str>>>,
     broker_live: HashMap<BrokerAddrInfo, BrokerLiveInfo>,
     filter_server: HashMap<BrokerAddrInfo, Vec<String>>,
     /// topic → brokerName → TopicQueueMappingInfo as the broker sent it.
     topic_queue_mapping: HashMap<String, BTreeMap<String, Value>>,
-    /// brokerName → what its last full registration wrote into
-    /// `topic_queue`. Anything else that changes a group's queue data drops
-    /// the group's entry.
-    applied: FastMap<Arc<str>, Arc<AppliedTopics>>,
     /// brokerName → the topics its current registration round carried; kept
     /// only with `deleteTopicWithBrokerRegistration`.
     rounds: FastMap<Arc<str>, RegistrationRound>,
@@ -316,8 +313,8 @@ impl RouteInfoManager {
             // Only a master's own entry vouches for topics it did not send
             // again (see `last_layout`), and only while nothing replaced it.
             let holds = reg.broker_id == MASTER_ID
-                && t.applied
-                    .get(reg.broker_name.as_str())
+                && t.topic_queue
+                    .runs_of(reg.broker_name.as_str())
                     .is_some_and(|a| Arc::ptr_eq(a, &reused.from));
             if !holds {
                 return Err(RegisterError::Stale);
@@ -336,7 +333,7 @@ impl RouteInfoManager {
             .map_err(RegisterError::from);
         #[cfg(test)]
         if self.forget_applied {
-            t.applied.clear();
+            t.topic_queue.forget_all_runs();
         }
         // A group new to the table is in no answer but those of the topics
         // it just registered, which the result names; a storm of brokers
@@ -365,8 +362,8 @@ impl RouteInfoManager {
             return None;
         }
         let t = self.tables.read();
-        t.applied
-            .get(broker_name)
+        t.topic_queue
+            .runs_of(broker_name)
             .filter(|a| a.writer == broker_id && !a.read_only && a.layout.is_some())
             .cloned()
     }
@@ -424,18 +421,12 @@ enum Current {
     Other(Slot),
 }
 
-/// Where the broker's queue data is in a topic's queue list (`Ok`) or
-/// would go (`Err`); `None` when the topic has no list. Found while only
-/// reading, it saves the writer a second search of a list that may hold a
-/// thousand brokers.
-type Slot = Option<Result<usize, usize>>;
-
 /// [`Current`] of each topic of the registration. Topics of runs the
 /// group's last full registration wrote are not looked up.
 fn current_queue_perms(t: &Tables, reg: &BrokerRegistration, runs: &TopicRuns) -> Vec<Current> {
     let written = t
-        .applied
-        .get(reg.broker_name.as_str())
+        .topic_queue
+        .runs_of(reg.broker_name.as_str())
         .filter(|w| w.writer == reg.broker_id);
     let known = written.map_or_else(Vec::new, |w| runs.known_in(w));
     reg.wrapper
@@ -446,14 +437,19 @@ fn current_queue_perms(t: &Tables, reg: &BrokerRegistration, runs: &TopicRuns) -
             if known.get(i) == Some(&true) && !written.is_some_and(|w| w.rewrote(topic)) {
                 Current::Written
             } else {
-                current_queue_perm(t, &reg.broker_name, topic, &tc)
+                current_queue_perm(t.topic_queue.get(topic), &reg.broker_name, &tc)
             }
         })
         .collect()
 }
 
-fn current_queue_perm(t: &Tables, broker_name: &str, topic: &str, tc: &TopicQueues) -> Current {
-    let Some(queues) = t.topic_queue.get(topic) else {
+/// [`Current`] of a topic whose queue list is `queues`.
+fn current_queue_perm(
+    queues: Option<&Vec<QueueData>>,
+    broker_name: &str,
+    tc: &TopicQueues,
+) -> Current {
+    let Some(queues) = queues else {
         return Current::Other(None);
     };
     let at = queue_index(queues, broker_name);
@@ -599,11 +595,11 @@ fn register_locked(
             .is_none_or(|live| live.data_version != reg.wrapper.data_version);
         let mappings = &reg.wrapper.topic_queue_mapping_info;
         let read_only = is_prime_slave && acting_master;
+        let mut group = t.topic_queue.group_write(&name);
         // Runs known as written hold for the writer that wrote them, with
         // the same write permission.
-        let written_alike = t
-            .applied
-            .get(&name)
+        let written_alike = group
+            .last()
             .is_some_and(|w| w.writer == reg.broker_id && w.read_only == read_only);
         let mut deleted = false;
         if opts.delete_topic_with_broker_registration && mappings.is_empty() {
@@ -620,23 +616,12 @@ fn register_locked(
                 std::time::Instant::now(),
             );
             let round = t.rounds.entry(name.clone()).insert_entry(round).into_mut();
-            let changed = &mut result.changed_topics;
-            t.topic_queue.retain(|topic, queues| {
-                if !round.keeps(topic) {
-                    let before = queues.len();
-                    queues.retain(|q| q.broker_name != name);
-                    if queues.len() != before {
-                        changed.push(topic.clone());
-                        deleted = true;
-                    }
-                }
-                !queues.is_empty()
-            });
+            deleted = group.drop_topics(|topic| round.keeps(topic), &mut result.changed_topics);
         }
         for ((topic, tc), current) in reg.wrapper.topics.iter().zip(current) {
             let current = match current {
                 Current::Written if written_alike => continue,
-                Current::Written => current_queue_perm(t, &name, topic, &tc),
+                Current::Written => current_queue_perm(group.queues(topic), &name, &tc),
                 other => *other,
             };
             let (current, slot) = match current {
@@ -656,19 +641,16 @@ fn register_locked(
             if read_only {
                 perm &= !PERM_WRITE;
             }
-            if current != Some(perm)
-                && upsert_queue_data(&mut t.topic_queue, &name, topic, &tc, perm, slot)
-            {
+            if current != Some(perm) && group.upsert(topic, &tc, perm, slot) {
                 result.changed_topics.push(topic.to_string());
             }
         }
-        if register_first || version_changed {
+        let runs_after = if register_first || version_changed {
             // A registration much smaller than the last full one (a Java
             // broker sends just the topic `updateTopic` changed) leaves the
             // rest as that one wrote them: its layout is kept, less these.
-            let kept = t
-                .applied
-                .get(&name)
+            let kept = group
+                .last()
                 .filter(|last| {
                     !register_first
                         && !deleted
@@ -683,13 +665,15 @@ fn register_locked(
                 .and_then(|last| last.with_rewritten(reg.wrapper.topics.iter().map(|(n, _)| n)));
             // Otherwise every topic of the table now holds what this
             // writer wrote.
-            let entry = kept.unwrap_or_else(|| {
+            RunsAfter::Replaced(kept.unwrap_or_else(|| {
                 AppliedTopics::new(reg.broker_id, read_only, runs, reg.layout.take())
-            });
-            t.applied.insert(name.clone(), Arc::new(entry));
+            }))
         } else if deleted {
-            t.applied.remove(&name);
-        }
+            RunsAfter::Forgotten
+        } else {
+            RunsAfter::Last
+        };
+        group.finish(runs_after);
         if version_changed || register_first {
             for (topic, info) in mappings {
                 let bname = info
@@ -930,16 +914,9 @@ impl RouteInfoManager {
     }
 
     fn update_perm(&self, broker_name: &str, change: impl Fn(i32) -> i32) -> usize {
-        let mut t = self.write_tables();
-        t.applied.remove(broker_name);
-        let mut count = 0;
-        for queues in t.topic_queue.values_mut() {
-            if let Some(q) = queues.iter_mut().find(|q| &*q.broker_name == broker_name) {
-                q.perm = change(q.perm);
-                count += 1;
-            }
-        }
-        count
+        self.write_tables()
+            .topic_queue
+            .set_perm(broker_name, change)
     }
 
     pub fn all_topics(&self) -> TopicList {
@@ -950,29 +927,11 @@ impl RouteInfoManager {
     pub fn delete_topic(&self, topic: &str, cluster_name: Option<&str>) {
         let mut guard = self.write_tables();
         let t = &mut *guard;
-        // The groups whose queue data goes no longer hold what their last
-        // registration wrote; the others still do.
         match cluster_name {
-            None => {
-                for q in t.topic_queue.remove(topic).unwrap_or_default() {
-                    t.applied.remove(&q.broker_name);
-                }
-            }
+            None => t.topic_queue.delete_topic(topic, None),
             Some(cluster) => {
-                let Some(names) = t.cluster_addr.get(cluster) else {
-                    return;
-                };
-                if let Some(queues) = t.topic_queue.get_mut(topic) {
-                    queues.retain(|q| {
-                        let gone = names.contains(&q.broker_name);
-                        if gone {
-                            t.applied.remove(&q.broker_name);
-                        }
-                        !gone
-                    });
-                    if queues.is_empty() {
-                        t.topic_queue.remove(topic);
-                    }
+                if let Some(names) = t.cluster_addr.get(cluster) {
+                    t.topic_queue.delete_topic(topic, Some(names));
                 }
             }
         }
@@ -993,18 +952,7 @@ impl RouteInfoManager {
             }
             interned.push(q);
         }
-        // Only the groups given queue data here stop holding what their
-        // last registration wrote.
-        for q in &interned {
-            t.applied.remove(&q.broker_name);
-        }
-        let entry = t.topic_queue.entry(topic.to_string()).or_default();
-        for q in interned {
-            match entry.binary_search_by(|e| e.broker_name.cmp(&q.broker_name)) {
-                Ok(i) => entry[i] = q,
-                Err(i) => entry.insert(i, q),
-            }
-        }
+        t.topic_queue.insert(topic, interned);
         true
     }
 
@@ -1078,67 +1026,6 @@ fn is_expired(live: &BrokerLiveInfo, now_ms: i64) -> bool {
     live.last_update_ms.load(Ordering::Relaxed) + live.heartbeat_timeout_ms < now_ms
 }
 
-/// Where `broker_name`'s queue data is (or would go) in a topic's queue
-/// list, which is kept sorted by broker name.
-fn queue_index(queues: &[QueueData], broker_name: &str) -> Result<usize, usize> {
-    queues.binary_search_by(|q| (*q.broker_name).cmp(broker_name))
-}
-
-/// Whether `slot` (found earlier) still says where `broker_name` is or goes.
-fn slot_holds(queues: &[QueueData], broker_name: &str, slot: Result<usize, usize>) -> bool {
-    match slot {
-        Ok(i) => queues
-            .get(i)
-            .is_some_and(|q| &*q.broker_name == broker_name),
-        Err(i) => {
-            i <= queues.len()
-                && (i == 0 || &*queues[i - 1].broker_name < broker_name)
-                && queues.get(i).is_none_or(|q| &*q.broker_name > broker_name)
-        }
-    }
-}
-
-/// Sets the broker's queue data for the topic; true if that changed it.
-/// `slot` is where it was found while reading, checked before use.
-fn upsert_queue_data(
-    topic_queue: &mut FastMap<String, Vec<QueueData>>,
-    broker_name: &Arc<str>,
-    topic: &str,
-    tc: &TopicQueues,
-    perm: i32,
-    slot: Slot,
-) -> bool {
-    let data = QueueData {
-        broker_name: broker_name.clone(),
-        read_queue_nums: tc.read_queue_nums,
-        write_queue_nums: tc.write_queue_nums,
-        perm,
-        topic_sys_flag: tc.topic_sys_flag,
-    };
-    let queues = match topic_queue.get_mut(topic) {
-        Some(queues) => queues,
-        None => {
-            tracing::debug!(topic, broker = %broker_name, "new topic registered");
-            topic_queue.entry(topic.to_string()).or_default()
-        }
-    };
-    let at = match slot {
-        Some(at) if slot_holds(queues, broker_name, at) => at,
-        _ => queue_index(queues, broker_name),
-    };
-    match at {
-        Ok(i) if queues[i] == data => false,
-        Ok(i) => {
-            queues[i] = data;
-            true
-        }
-        Err(i) => {
-            queues.insert(i, data);
-            true
-        }
-    }
-}
-
 fn remove_from_cluster(
     cluster_addr: &mut BTreeMap<String, BTreeSet<Arc<str>>>,
     cluster: &str,
@@ -1194,8 +1081,6 @@ fn unregister_locked(
     let mut notify: BTreeMap<Arc<str>, String> = BTreeMap::new();
     for req in requests {
         let key = BrokerAddrInfo::new(&req.cluster_name, &req.broker_addr);
-        // Removal may take the group's queues or their write permission.
-        t.applied.remove(req.broker_name.as_str());
         let was_live = t.broker_live.remove(&key).is_some();
         t.filter_server.remove(&key);
         tracing::info!(
@@ -1227,45 +1112,16 @@ fn unregister_locked(
         }
     }
 
-    // Each name is looked up in the sorted queue lists: with a thousand
-    // brokers per topic a full pass per removed broker made the removal of
-    // many at once (a storm of closed connections) quadratic.
-    // Many at once are dropped in one pass over each list instead: a
-    // search and a shift per name would move each list once per name.
-    let many: Option<FastSet<&str>> =
-        (removed.len() > 8).then(|| removed.iter().map(|n| &**n).collect());
-    t.topic_queue.retain(|topic, queues| {
-        match &many {
-            Some(names) => queues.retain(|q| !names.contains(&*q.broker_name)),
-            None => {
-                for name in &removed {
-                    if let Ok(i) = queue_index(queues, name) {
-                        queues.remove(i);
-                    }
-                }
-            }
-        }
-        if queues.is_empty() {
-            tracing::debug!(topic, "topic has no queue left; removed");
-            return false;
-        }
-        for name in &reduced {
-            let Ok(i) = queue_index(queues, name) else {
-                continue;
-            };
-            let q = &mut queues[i];
-            if let Some(broker) = t.broker_addr.get(&q.broker_name) {
-                let no_master = broker
+    let broker_addr = &t.broker_addr;
+    t.topic_queue.remove_brokers(&removed, &reduced, |name| {
+        broker_addr.get(name).is_some_and(|broker| {
+            broker.enable_acting_master
+                && broker
                     .broker_addrs
                     .keys()
                     .next()
-                    .is_none_or(|id| *id > MASTER_ID);
-                if broker.enable_acting_master && no_master {
-                    q.perm &= !PERM_WRITE;
-                }
-            }
-        }
-        true
+                    .is_none_or(|id| *id > MASTER_ID)
+        })
     });
     for name in &removed {
         for mappings in t.topic_queue_mapping.values_mut() {
@@ -1346,7 +1202,9 @@ fn apply_acting_master(route: &mut TopicRouteData) {
     }
 }
 
+mod topic_queues;
 mod view;
+use topic_queues::{queue_index, RunsAfter, Slot, TopicQueueTable};
 pub use view::{BrokerView, RouteStats};
 
 #[cfg(test)]
