@@ -9,13 +9,16 @@ pub mod registration;
 
 pub use manager::{
     BrokerRegistration, BrokerView, ConnId, MinBrokerIdNotice, RegisterError, RegisterResult,
-    RegistrationId, Reused, RouteInfoManager, RouteOptions, RouteStats, UnregisterRequest,
+    Reused, RouteInfoManager, RouteOptions, RouteStats, UnregisterRequest,
 };
 pub use model::{
     BrokerData, DataVersion, QueueData, TopicConfig, TopicConfigWrapper, TopicQueues,
     TopicRouteData, TopicTable,
 };
 pub use registration::fingerprint::RegistrationFingerprint;
+pub use registration::{
+    RegisterContext, RegisterHeader, RegisterRequest, RegistrationError, RegistrationPath,
+};
 
 /// The hasher of the maps and sets keyed by topic name.
 pub(crate) type TopicHasher = foldhash::fast::RandomState;

@@ -111,7 +111,7 @@ impl BrokerRegistration {
 
 /// Who is registering.
 #[derive(Debug)]
-pub struct RegistrationId<'a> {
+pub(crate) struct RegistrationId<'a> {
     pub cluster_name: &'a str,
     pub broker_addr: &'a str,
     pub broker_name: &'a str,
@@ -137,6 +137,24 @@ pub struct RegisterResult {
 pub struct RegisterRefused {
     pub broker_name: String,
     pub broker_id: i64,
+}
+
+/// Why [`RouteInfoManager::try_register`] applied nothing.
+#[derive(Debug)]
+pub(crate) enum Rejected {
+    Refused(RegisterRefused),
+    /// As [`RegisterError::Stale`], with the registration handed back to
+    /// be decoded again.
+    Stale(Box<BrokerRegistration>),
+}
+
+impl From<Rejected> for RegisterError {
+    fn from(rejected: Rejected) -> Self {
+        match rejected {
+            Rejected::Refused(refused) => RegisterError::Refused(refused),
+            Rejected::Stale(_) => RegisterError::Stale,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -294,15 +312,29 @@ impl RouteInfoManager {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// REGISTER_BROKER. A periodic re-registration that changes nothing
-    /// leaves every cached route answer valid; one that changes some
-    /// topics names them in the result, so only those are recomputed.
+    /// A registration already decoded (benchmarks and tests; requests go
+    /// through [`RouteInfoManager::register`]). A periodic re-registration
+    /// that changes nothing leaves every cached route answer valid; one
+    /// that changes some topics names them in the result, so only those
+    /// are recomputed.
     pub fn register_broker(
         &self,
         reg: BrokerRegistration,
         opts: RouteOptions,
         now_ms: i64,
     ) -> Result<RegisterResult, RegisterError> {
+        self.try_register(reg, opts, now_ms)
+            .map_err(RegisterError::from)
+    }
+
+    /// [`RouteInfoManager::register_broker`], handing a stale
+    /// registration back.
+    pub(crate) fn try_register(
+        &self,
+        reg: BrokerRegistration,
+        opts: RouteOptions,
+        now_ms: i64,
+    ) -> Result<RegisterResult, Rejected> {
         // Comparing a 10,000-topic table with ours is the bulk of the work.
         // It runs under an upgradable read (lookups go on; no other writer
         // can slip in before the upgrade), so the write lock only covers the
@@ -317,7 +349,7 @@ impl RouteInfoManager {
                     .runs_of(reg.broker_name.as_str())
                     .is_some_and(|a| Arc::ptr_eq(a, &reused.from));
             if !holds {
-                return Err(RegisterError::Stale);
+                return Err(Rejected::Stale(Box::new(reg)));
             }
         }
         let current = current_queue_perms(&t, &reg, &runs);
@@ -329,8 +361,8 @@ impl RouteInfoManager {
         let filters_before = t.filter_server.get(&live_key).cloned();
         let name = reg.broker_name.clone();
         let fingerprint = reg.fingerprint.clone();
-        let result = register_locked(&mut t, reg, &current, &runs, opts, now_ms)
-            .map_err(RegisterError::from);
+        let result =
+            register_locked(&mut t, reg, &current, &runs, opts, now_ms).map_err(Rejected::Refused);
         #[cfg(test)]
         if self.forget_applied {
             t.topic_queue.forget_all_runs();
@@ -357,7 +389,11 @@ impl RouteInfoManager {
     /// when that was made by `broker_id`, a master, and still stands: the
     /// next body of that broker can be read against it. The registration
     /// carries it back as [`Reused::from`].
-    pub fn last_layout(&self, broker_name: &str, broker_id: i64) -> Option<Arc<AppliedTopics>> {
+    pub(crate) fn last_layout(
+        &self,
+        broker_name: &str,
+        broker_id: i64,
+    ) -> Option<Arc<AppliedTopics>> {
         if broker_id != MASTER_ID {
             return None;
         }
@@ -374,7 +410,7 @@ impl RouteInfoManager {
     /// full path would change nothing, so only liveness is refreshed (under
     /// the read lock) and the answer's master addresses are read. `None`
     /// when that does not hold; the caller then registers in full.
-    pub fn refresh_unchanged(
+    pub(crate) fn refresh_unchanged(
         &self,
         id: &RegistrationId<'_>,
         same: impl FnOnce(&RegistrationFingerprint) -> bool,
