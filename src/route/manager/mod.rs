@@ -542,7 +542,57 @@ fn register_locked(
     now_ms: i64,
 ) -> Result<RegisterResult, RegisterRefused> {
     let mut result = RegisterResult::default();
+    let Some(joined) = join_group(t, &reg)? else {
+        return Ok(result);
+    };
+    let live_key = BrokerAddrInfo::new(&reg.cluster_name, &reg.broker_addr);
+    if let Some(read_only) = joined.writes_queues {
+        // Java rewrites every topic of a new or changed registration.
+        let rewrite = joined.register_first
+            || t.broker_live
+                .get(&live_key)
+                .is_none_or(|live| live.data_version != reg.wrapper.data_version);
+        let changed = &mut result.changed_topics;
+        let write = QueueWrite {
+            name: &joined.name,
+            read_only,
+            register_first: joined.register_first,
+            rewrite,
+        };
+        write_queue_data(t, &mut reg, &write, current, runs, opts, changed);
+        if rewrite {
+            write_mappings(t, &reg, changed);
+        }
+    }
+    write_liveness(t, &reg, live_key, now_ms);
+    (result.master_addr, result.ha_server_addr) =
+        master_of(t, &reg.cluster_name, &reg.broker_name, reg.broker_id);
+    if joined.min_id_changed && opts.notify_min_broker_id_changed {
+        let broker = &t.broker_addr[&joined.name];
+        result.notice = min_id_notice(broker, None, Some(reg.ha_server_addr.clone()));
+    }
+    Ok(result)
+}
 
+/// What [`join_group`] found of a registering broker.
+struct Joined {
+    /// The group's name, as the tables share it.
+    name: Arc<str>,
+    /// Its first registration at this address.
+    register_first: bool,
+    /// Its id is now the group's smallest.
+    min_id_changed: bool,
+    /// `Some` when it writes the group's queue data (a master, or the
+    /// smallest id of a 5.x group standing in for its master), with
+    /// whether write permission is taken away.
+    writes_queues: Option<bool>,
+}
+
+/// Enters the broker in its cluster and group (broker data, addresses).
+/// `None` when a newer broker holds its id at another address (it is
+/// ignored, as in Java); refused when its first registration carries one
+/// topic.
+fn join_group(t: &mut Tables, reg: &BrokerRegistration) -> Result<Option<Joined>, RegisterRefused> {
     let name: Arc<str> = match t.broker_addr.get_key_value(reg.broker_name.as_str()) {
         Some((existing, _)) => existing.clone(),
         None => Arc::from(reg.broker_name.as_str()),
@@ -593,7 +643,7 @@ fn register_locked(
                     );
                     t.broker_live
                         .remove(&BrokerAddrInfo::new(&reg.cluster_name, &reg.broker_addr));
-                    return Ok(result);
+                    return Ok(None);
                 }
             }
         }
@@ -608,7 +658,7 @@ fn register_locked(
             }
         }
         return Err(RegisterRefused {
-            broker_name: reg.broker_name,
+            broker_name: reg.broker_name.clone(),
             broker_id: reg.broker_id,
         });
     }
@@ -621,114 +671,147 @@ fn register_locked(
     let is_master = reg.broker_id == MASTER_ID;
     let min_id = broker.broker_addrs.keys().next().copied();
     let is_prime_slave = !old_version_broker && !is_master && min_id == Some(reg.broker_id);
-    let acting_master = broker.enable_acting_master;
-    let live_key = BrokerAddrInfo::new(&reg.cluster_name, &reg.broker_addr);
+    let read_only = is_prime_slave && broker.enable_acting_master;
+    Ok(Some(Joined {
+        name,
+        register_first,
+        min_id_changed,
+        writes_queues: (is_master || is_prime_slave).then_some(read_only),
+    }))
+}
 
-    if is_master || is_prime_slave {
-        let version_changed = t
-            .broker_live
-            .get(&live_key)
-            .is_none_or(|live| live.data_version != reg.wrapper.data_version);
-        let mappings = &reg.wrapper.topic_queue_mapping_info;
-        let read_only = is_prime_slave && acting_master;
-        let mut group = t.topic_queue.group_write(&name);
-        // Runs known as written hold for the writer that wrote them, with
-        // the same write permission.
-        let written_alike = group
-            .last()
-            .is_some_and(|w| w.writer == reg.broker_id && w.read_only == read_only);
-        let mut deleted = false;
-        if opts.delete_topic_with_broker_registration && mappings.is_empty() {
-            let carried: FastSet<String> = reg
-                .wrapper
-                .topics
-                .iter()
-                .map(|(topic, _)| topic.to_string())
-                .collect();
-            let round = RegistrationRound::record(
-                t.rounds.remove(&name),
-                &reg.wrapper.data_version,
-                carried,
-                std::time::Instant::now(),
-            );
-            let round = t.rounds.entry(name.clone()).insert_entry(round).into_mut();
-            deleted = group.drop_topics(|topic| round.keeps(topic), &mut result.changed_topics);
-        }
-        for ((topic, tc), current) in reg.wrapper.topics.iter().zip(current) {
-            let current = match current {
-                Current::Written if written_alike => continue,
-                Current::Written => current_queue_perm(group.queues(topic), &name, &tc),
-                other => *other,
-            };
-            let (current, slot) = match current {
-                Current::Perm(perm, slot) => (Some(perm), slot),
-                Current::Other(slot) => (None, slot),
-                // Never: a `Written` topic was looked up just above.
-                Current::Written => (None, None),
-            };
-            // Java rewrites every topic of a new or changed registration and
-            // adds missing ones otherwise; a topic whose queue data already
-            // equals what would be written is left alone either way.
-            let present = matches!(slot, Some(Ok(_)));
-            if !(register_first || version_changed || !present) {
-                continue;
-            }
-            let mut perm = tc.perm;
-            if read_only {
-                perm &= !PERM_WRITE;
-            }
-            if current != Some(perm) && group.upsert(topic, &tc, perm, slot) {
-                result.changed_topics.push(topic.to_string());
-            }
-        }
-        let runs_after = if register_first || version_changed {
-            // A registration much smaller than the last full one (a Java
-            // broker sends just the topic `updateTopic` changed) leaves the
-            // rest as that one wrote them: its layout is kept, less these.
-            let kept = group
-                .last()
-                .filter(|last| {
-                    !register_first
-                        && !deleted
-                        && reg.reused.is_none()
-                        && last.writer == reg.broker_id
-                        && last.read_only == read_only
-                        && last
-                            .layout
-                            .as_ref()
-                            .is_some_and(|l| reg.topic_count() * 4 < l.topics())
-                })
-                .and_then(|last| last.with_rewritten(reg.wrapper.topics.iter().map(|(n, _)| n)));
-            // Otherwise every topic of the table now holds what this
-            // writer wrote.
-            RunsAfter::Replaced(kept.unwrap_or_else(|| {
-                AppliedTopics::new(reg.broker_id, read_only, runs, reg.layout.take())
-            }))
-        } else if deleted {
-            RunsAfter::Forgotten
-        } else {
-            RunsAfter::Last
+/// How [`write_queue_data`] writes a group's queue data.
+struct QueueWrite<'a> {
+    name: &'a Arc<str>,
+    read_only: bool,
+    register_first: bool,
+    /// Every topic is written (a new or changed registration), not only
+    /// the missing ones.
+    rewrite: bool,
+}
+
+/// Writes the topics whose queue data differs, drops those a
+/// `deleteTopicWithBrokerRegistration` round no longer carries, and leaves
+/// the group's runs as they now stand; names the topics it changed.
+fn write_queue_data(
+    t: &mut Tables,
+    reg: &mut BrokerRegistration,
+    write: &QueueWrite<'_>,
+    current: &[Current],
+    runs: &TopicRuns,
+    opts: RouteOptions,
+    changed: &mut Vec<String>,
+) {
+    let QueueWrite {
+        name,
+        read_only,
+        register_first,
+        rewrite,
+    } = *write;
+    let mappings = &reg.wrapper.topic_queue_mapping_info;
+    let mut group = t.topic_queue.group_write(name);
+    // Runs known as written hold for the writer that wrote them, with
+    // the same write permission.
+    let written_alike = group
+        .last()
+        .is_some_and(|w| w.writer == reg.broker_id && w.read_only == read_only);
+    let mut deleted = false;
+    if opts.delete_topic_with_broker_registration && mappings.is_empty() {
+        let carried: FastSet<String> = reg
+            .wrapper
+            .topics
+            .iter()
+            .map(|(topic, _)| topic.to_string())
+            .collect();
+        let round = RegistrationRound::record(
+            t.rounds.remove(name),
+            &reg.wrapper.data_version,
+            carried,
+            std::time::Instant::now(),
+        );
+        let round = t.rounds.entry(name.clone()).insert_entry(round).into_mut();
+        deleted = group.drop_topics(|topic| round.keeps(topic), changed);
+    }
+    for ((topic, tc), current) in reg.wrapper.topics.iter().zip(current) {
+        let current = match current {
+            Current::Written if written_alike => continue,
+            Current::Written => current_queue_perm(group.queues(topic), name, &tc),
+            other => *other,
         };
-        group.finish(runs_after);
-        if version_changed || register_first {
-            for (topic, info) in mappings {
-                let bname = info
-                    .get("bname")
-                    .and_then(Value::as_str)
-                    .unwrap_or(&reg.broker_name)
-                    .to_string();
-                let old = t
-                    .topic_queue_mapping
-                    .entry(topic.clone())
-                    .or_default()
-                    .insert(bname, info.clone());
-                if old.as_ref() != Some(info) {
-                    result.changed_topics.push(topic.clone());
-                }
-            }
+        let (current, slot) = match current {
+            Current::Perm(perm, slot) => (Some(perm), slot),
+            Current::Other(slot) => (None, slot),
+            // Never: a `Written` topic was looked up just above.
+            Current::Written => (None, None),
+        };
+        // Java rewrites every topic of a new or changed registration and
+        // adds missing ones otherwise; a topic whose queue data already
+        // equals what would be written is left alone either way.
+        let present = matches!(slot, Some(Ok(_)));
+        if !rewrite && present {
+            continue;
+        }
+        let mut perm = tc.perm;
+        if read_only {
+            perm &= !PERM_WRITE;
+        }
+        if current != Some(perm) && group.upsert(topic, &tc, perm, slot) {
+            changed.push(topic.to_string());
         }
     }
+    let runs_after = if rewrite {
+        // A registration much smaller than the last full one (a Java
+        // broker sends just the topic `updateTopic` changed) leaves the
+        // rest as that one wrote them: its layout is kept, less these.
+        let kept = group
+            .last()
+            .filter(|last| {
+                !register_first
+                    && !deleted
+                    && reg.reused.is_none()
+                    && last.writer == reg.broker_id
+                    && last.read_only == read_only
+                    && last
+                        .layout
+                        .as_ref()
+                        .is_some_and(|l| reg.topic_count() * 4 < l.topics())
+            })
+            .and_then(|last| last.with_rewritten(reg.wrapper.topics.iter().map(|(n, _)| n)));
+        // Otherwise every topic of the table now holds what this
+        // writer wrote.
+        RunsAfter::Replaced(kept.unwrap_or_else(|| {
+            AppliedTopics::new(reg.broker_id, read_only, runs, reg.layout.take())
+        }))
+    } else if deleted {
+        RunsAfter::Forgotten
+    } else {
+        RunsAfter::Last
+    };
+    group.finish(runs_after);
+}
 
+/// Static-topic mappings as the broker sent them; names the topics whose
+/// mapping changed.
+fn write_mappings(t: &mut Tables, reg: &BrokerRegistration, changed: &mut Vec<String>) {
+    for (topic, info) in &reg.wrapper.topic_queue_mapping_info {
+        let bname = info
+            .get("bname")
+            .and_then(Value::as_str)
+            .unwrap_or(&reg.broker_name)
+            .to_string();
+        let old = t
+            .topic_queue_mapping
+            .entry(topic.clone())
+            .or_default()
+            .insert(bname, info.clone());
+        if old.as_ref() != Some(info) {
+            changed.push(topic.clone());
+        }
+    }
+}
+
+/// The broker's liveness entry and filter servers.
+fn write_liveness(t: &mut Tables, reg: &BrokerRegistration, live_key: BrokerAddrInfo, now_ms: i64) {
     let previous = t.broker_live.insert(
         live_key.clone(),
         BrokerLiveInfo {
@@ -755,15 +838,6 @@ fn register_locked(
         t.filter_server
             .insert(live_key, reg.filter_server_list.clone());
     }
-
-    (result.master_addr, result.ha_server_addr) =
-        master_of(t, &reg.cluster_name, &reg.broker_name, reg.broker_id);
-    let broker = &t.broker_addr[&name];
-
-    if min_id_changed && opts.notify_min_broker_id_changed {
-        result.notice = min_id_notice(broker, None, Some(reg.ha_server_addr.clone()));
-    }
-    Ok(result)
 }
 
 impl RouteInfoManager {
