@@ -24,17 +24,17 @@ const SMALL_BODY: usize = 64 << 10;
 
 /// A body read against an earlier layout.
 #[derive(Debug)]
-pub struct Incremental {
+pub(crate) struct Incremental {
     /// Everything but the topics of the runs stepped over.
-    pub body: RegisterBrokerBody,
+    pub(crate) body: RegisterBrokerBody,
     /// How many topics those runs hold.
-    pub reused_topics: usize,
+    pub(crate) reused_topics: usize,
     /// The layout of this body, for the next one.
-    pub layout: TableLayout,
+    pub(crate) layout: TableLayout,
 }
 
 /// Reads `body` against `known`, the layout of the same broker's last body.
-pub fn read_against(body: &[u8], known: &TableLayout) -> Option<Incremental> {
+pub(crate) fn read_against(body: &[u8], known: &TableLayout) -> Option<Incremental> {
     let open = memchr::memmem::find(body, TABLE_KEY)? + TABLE_KEY.len();
     let walk = walk_table(body, open, known)?;
     if walk.reused_topics == 0 {
