@@ -19,7 +19,7 @@ mod unregister_broker;
 use std::sync::Arc;
 
 use crate::remoting::{FrameHead, HeadFirst, RemotingCommand, RequestCode, ResponseCode};
-use crate::route::fingerprint::{RegisterBodyCrc, MAPPING_VERSION_WINDOW};
+use crate::route::registration::MAPPING_VERSION_WINDOW;
 use crate::route::ConnId;
 use crate::state::shared::Shared;
 
@@ -132,42 +132,9 @@ async fn serve(
     use RequestCode::*;
     match code {
         REGISTER_BROKER => {
-            if let Some(answer) =
-                register_broker::answer_if_claimed_unchanged(shared, origin, req, req.body.len())
-            {
-                shared.metrics.registered("unchanged", req.body.len());
-                return Ok(answer);
-            }
-            // One CRC pass over the body serves both paths.
-            let crc = RegisterBodyCrc::of(&req.body);
-            if let Some(answer) = register_broker::answer_if_unchanged(shared, origin, req, crc) {
-                shared.metrics.registered("unchanged", req.body.len());
-                return Ok(answer);
-            }
-            // Applying waits for the route table's upgradable lock and
-            // compares thousands of topics: on a runtime worker, a storm of
-            // registrations would hold both workers and stall every lookup.
-            let (owned, on_bulk) = (req.clone(), shared.clone());
-            shared
-                .bulk
-                .run(move || {
-                    let started = std::time::Instant::now();
-                    let parsed = register_broker::RegisterBroker::parse(
-                        &owned,
-                        &on_bulk,
-                        crc,
-                        register_broker::Reading::AgainstLast,
-                    );
-                    on_bulk.metrics.registration_parsed(started.elapsed());
-                    let path = match &parsed {
-                        Ok(p) if p.read_against_last() => "changed_runs",
-                        _ => "full",
-                    };
-                    on_bulk.metrics.registered(path, owned.body.len());
-                    parsed?.apply(&on_bulk, origin, &owned)
-                })
+            register_broker::RegisterBroker::parse(req, origin)?
+                .apply(shared, req)
                 .await
-                .map_err(|e| CmdError::Internal(e.to_string()))?
         }
         UNREGISTER_BROKER => unregister_broker::UnregisterBroker::parse(req)?.apply(shared, req),
         BROKER_HEARTBEAT => broker_heartbeat::BrokerHeartbeat::parse(req)?.apply(shared, req),

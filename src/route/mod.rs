@@ -1,21 +1,23 @@
 //! The route table: what brokers hold which topics, and who is alive.
 //! Nothing here knows about sockets or frames.
 
-pub mod applied;
 pub mod cache;
-pub mod fingerprint;
 pub mod manager;
 pub mod model;
 pub mod register_body;
+pub mod registration;
 
-pub use fingerprint::RegistrationFingerprint;
 pub use manager::{
     BrokerRegistration, BrokerView, ConnId, MinBrokerIdNotice, RegisterError, RegisterResult,
-    RegistrationId, Reused, RouteInfoManager, RouteOptions, RouteStats, UnregisterRequest,
+    Reused, RouteInfoManager, RouteOptions, RouteStats, UnregisterRequest,
 };
 pub use model::{
     BrokerData, DataVersion, QueueData, TopicConfig, TopicConfigWrapper, TopicQueues,
     TopicRouteData, TopicTable,
+};
+pub use registration::fingerprint::RegistrationFingerprint;
+pub use registration::{
+    RegisterContext, RegisterHeader, RegisterRequest, RegistrationError, RegistrationPath,
 };
 
 /// The hasher of the maps and sets keyed by topic name.

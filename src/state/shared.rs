@@ -18,8 +18,9 @@ use crate::state::bulk::BulkPool;
 use crate::state::kv::KvConfigManager;
 
 pub struct Shared {
-    pub routes: RouteInfoManager,
-    pub route_cache: RouteCache,
+    /// Shared with the bulk pool's threads, where registrations apply.
+    pub routes: Arc<RouteInfoManager>,
+    pub route_cache: Arc<RouteCache>,
     pub kv: KvConfigManager,
     /// Where register bodies are parsed (see `bulk`).
     pub bulk: BulkPool,
@@ -43,8 +44,8 @@ impl Shared {
         // Nothing can read metrics without the HTTP listener.
         let metrics = Arc::new(Metrics::new(config.server.http_listen_port != 0));
         let shared = Arc::new(Shared {
-            routes: RouteInfoManager::new(),
-            route_cache: RouteCache::default(),
+            routes: Arc::default(),
+            route_cache: Arc::default(),
             kv,
             bulk,
             config: RwLock::new(config),

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 use serde_json::Value;
 
-use super::applied::{AppliedTopics, TopicRuns};
-use super::fingerprint::RegistrationFingerprint;
 use super::model::{
     BrokerData, ClusterInfo, DataVersion, QueueData, TopicConfigWrapper, TopicQueues,
     TopicRouteData, MASTER_ID, PERM_READ, PERM_WRITE,
 };
-use super::register_body::TableLayout;
+use super::registration::fingerprint::RegistrationFingerprint;
+use super::registration::layout::TableLayout;
+use super::registration::runs::{AppliedTopics, TopicRuns};
 use super::{FastMap, FastSet};
 
 /// Identifies one client connection of the server.
@@ -111,7 +111,7 @@ impl BrokerRegistration {
 
 /// Who is registering.
 #[derive(Debug)]
-pub struct RegistrationId<'a> {
+pub(crate) struct RegistrationId<'a> {
     pub cluster_name: &'a str,
     pub broker_addr: &'a str,
     pub broker_name: &'a str,
@@ -137,6 +137,24 @@ pub struct RegisterResult {
 pub struct RegisterRefused {
     pub broker_name: String,
     pub broker_id: i64,
+}
+
+/// Why [`RouteInfoManager::try_register`] applied nothing.
+#[derive(Debug)]
+pub(crate) enum Rejected {
+    Refused(RegisterRefused),
+    /// As [`RegisterError::Stale`], with the registration handed back to
+    /// be decoded again.
+    Stale(Box<BrokerRegistration>),
+}
+
+impl From<Rejected> for RegisterError {
+    fn from(rejected: Rejected) -> Self {
+        match rejected {
+            Rejected::Refused(refused) => RegisterError::Refused(refused),
+            Rejected::Stale(_) => RegisterError::Stale,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -179,18 +197,15 @@ pub struct ExpiredBroker {
 
 #[derive(Debug, Default)]
 struct Tables {
-    /// topic → queue data per broker name, sorted by broker name.
-    topic_queue: FastMap<String, Vec<QueueData>>,
+    /// topic → queue data per broker name, and the runs each group's last
+    /// full registration wrote there.
+    topic_queue: TopicQueueTable,
     broker_addr: BTreeMap<Arc<str>, BrokerData>,
     cluster_addr: BTreeMap<String, BTreeSet<Arc<str>>>,
     broker_live: HashMap<BrokerAddrInfo, BrokerLiveInfo>,
     filter_server: HashMap<BrokerAddrInfo, Vec<String>>,
     /// topic → brokerName → TopicQueueMappingInfo as the broker sent it.
     topic_queue_mapping: HashMap<String, BTreeMap<String, Value>>,
-    /// brokerName → what its last full registration wrote into
-    /// `topic_queue`. Anything else that changes a group's queue data drops
-    /// the group's entry.
-    applied: FastMap<Arc<str>, Arc<AppliedTopics>>,
     /// brokerName → the topics its current registration round carried; kept
     /// only with `deleteTopicWithBrokerRegistration`.
     rounds: FastMap<Arc<str>, RegistrationRound>,
@@ -297,15 +312,29 @@ impl RouteInfoManager {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// REGISTER_BROKER. A periodic re-registration that changes nothing
-    /// leaves every cached route answer valid; one that changes some
-    /// topics names them in the result, so only those are recomputed.
+    /// A registration already decoded (benchmarks and tests; requests go
+    /// through [`RouteInfoManager::register`]). A periodic re-registration
+    /// that changes nothing leaves every cached route answer valid; one
+    /// that changes some topics names them in the result, so only those
+    /// are recomputed.
     pub fn register_broker(
         &self,
         reg: BrokerRegistration,
         opts: RouteOptions,
         now_ms: i64,
     ) -> Result<RegisterResult, RegisterError> {
+        self.try_register(reg, opts, now_ms)
+            .map_err(RegisterError::from)
+    }
+
+    /// [`RouteInfoManager::register_broker`], handing a stale
+    /// registration back.
+    pub(crate) fn try_register(
+        &self,
+        reg: BrokerRegistration,
+        opts: RouteOptions,
+        now_ms: i64,
+    ) -> Result<RegisterResult, Rejected> {
         // Comparing a 10,000-topic table with ours is the bulk of the work.
         // It runs under an upgradable read (lookups go on; no other writer
         // can slip in before the upgrade), so the write lock only covers the
@@ -316,11 +345,11 @@ impl RouteInfoManager {
             // Only a master's own entry vouches for topics it did not send
             // again (see `last_layout`), and only while nothing replaced it.
             let holds = reg.broker_id == MASTER_ID
-                && t.applied
-                    .get(reg.broker_name.as_str())
+                && t.topic_queue
+                    .runs_of(reg.broker_name.as_str())
                     .is_some_and(|a| Arc::ptr_eq(a, &reused.from));
             if !holds {
-                return Err(RegisterError::Stale);
+                return Err(Rejected::Stale(Box::new(reg)));
             }
         }
         let current = current_queue_perms(&t, &reg, &runs);
@@ -332,11 +361,11 @@ impl RouteInfoManager {
         let filters_before = t.filter_server.get(&live_key).cloned();
         let name = reg.broker_name.clone();
         let fingerprint = reg.fingerprint.clone();
-        let result = register_locked(&mut t, reg, &current, &runs, opts, now_ms)
-            .map_err(RegisterError::from);
+        let result =
+            register_locked(&mut t, reg, &current, &runs, opts, now_ms).map_err(Rejected::Refused);
         #[cfg(test)]
         if self.forget_applied {
-            t.applied.clear();
+            t.topic_queue.forget_all_runs();
         }
         // A group new to the table is in no answer but those of the topics
         // it just registered, which the result names; a storm of brokers
@@ -360,13 +389,17 @@ impl RouteInfoManager {
     /// when that was made by `broker_id`, a master, and still stands: the
     /// next body of that broker can be read against it. The registration
     /// carries it back as [`Reused::from`].
-    pub fn last_layout(&self, broker_name: &str, broker_id: i64) -> Option<Arc<AppliedTopics>> {
+    pub(crate) fn last_layout(
+        &self,
+        broker_name: &str,
+        broker_id: i64,
+    ) -> Option<Arc<AppliedTopics>> {
         if broker_id != MASTER_ID {
             return None;
         }
         let t = self.tables.read();
-        t.applied
-            .get(broker_name)
+        t.topic_queue
+            .runs_of(broker_name)
             .filter(|a| a.writer == broker_id && !a.read_only && a.layout.is_some())
             .cloned()
     }
@@ -377,7 +410,7 @@ impl RouteInfoManager {
     /// full path would change nothing, so only liveness is refreshed (under
     /// the read lock) and the answer's master addresses are read. `None`
     /// when that does not hold; the caller then registers in full.
-    pub fn refresh_unchanged(
+    pub(crate) fn refresh_unchanged(
         &self,
         id: &RegistrationId<'_>,
         same: impl FnOnce(&RegistrationFingerprint) -> bool,
@@ -424,18 +457,12 @@ enum Current {
     Other(Slot),
 }
 
-/// Where the broker's queue data is in a topic's queue list (`Ok`) or
-/// would go (`Err`); `None` when the topic has no list. Found while only
-/// reading, it saves the writer a second search of a list that may hold a
-/// thousand brokers.
-type Slot = Option<Result<usize, usize>>;
-
 /// [`Current`] of each topic of the registration. Topics of runs the
 /// group's last full registration wrote are not looked up.
 fn current_queue_perms(t: &Tables, reg: &BrokerRegistration, runs: &TopicRuns) -> Vec<Current> {
     let written = t
-        .applied
-        .get(reg.broker_name.as_str())
+        .topic_queue
+        .runs_of(reg.broker_name.as_str())
         .filter(|w| w.writer == reg.broker_id);
     let known = written.map_or_else(Vec::new, |w| runs.known_in(w));
     reg.wrapper
@@ -446,14 +473,19 @@ fn current_queue_perms(t: &Tables, reg: &BrokerRegistration, runs: &TopicRuns) -
             if known.get(i) == Some(&true) && !written.is_some_and(|w| w.rewrote(topic)) {
                 Current::Written
             } else {
-                current_queue_perm(t, &reg.broker_name, topic, &tc)
+                current_queue_perm(t.topic_queue.get(topic), &reg.broker_name, &tc)
             }
         })
         .collect()
 }
 
-fn current_queue_perm(t: &Tables, broker_name: &str, topic: &str, tc: &TopicQueues) -> Current {
-    let Some(queues) = t.topic_queue.get(topic) else {
+/// [`Current`] of a topic whose queue list is `queues`.
+fn current_queue_perm(
+    queues: Option<&Vec<QueueData>>,
+    broker_name: &str,
+    tc: &TopicQueues,
+) -> Current {
+    let Some(queues) = queues else {
         return Current::Other(None);
     };
     let at = queue_index(queues, broker_name);
@@ -510,7 +542,57 @@ fn register_locked(
     now_ms: i64,
 ) -> Result<RegisterResult, RegisterRefused> {
     let mut result = RegisterResult::default();
+    let Some(joined) = join_group(t, &reg)? else {
+        return Ok(result);
+    };
+    let live_key = BrokerAddrInfo::new(&reg.cluster_name, &reg.broker_addr);
+    if let Some(read_only) = joined.writes_queues {
+        // Java rewrites every topic of a new or changed registration.
+        let rewrite = joined.register_first
+            || t.broker_live
+                .get(&live_key)
+                .is_none_or(|live| live.data_version != reg.wrapper.data_version);
+        let changed = &mut result.changed_topics;
+        let write = QueueWrite {
+            name: &joined.name,
+            read_only,
+            register_first: joined.register_first,
+            rewrite,
+        };
+        write_queue_data(t, &mut reg, &write, current, runs, opts, changed);
+        if rewrite {
+            write_mappings(t, &reg, changed);
+        }
+    }
+    write_liveness(t, &reg, live_key, now_ms);
+    (result.master_addr, result.ha_server_addr) =
+        master_of(t, &reg.cluster_name, &reg.broker_name, reg.broker_id);
+    if joined.min_id_changed && opts.notify_min_broker_id_changed {
+        let broker = &t.broker_addr[&joined.name];
+        result.notice = min_id_notice(broker, None, Some(reg.ha_server_addr.clone()));
+    }
+    Ok(result)
+}
 
+/// What [`join_group`] found of a registering broker.
+struct Joined {
+    /// The group's name, as the tables share it.
+    name: Arc<str>,
+    /// Its first registration at this address.
+    register_first: bool,
+    /// Its id is now the group's smallest.
+    min_id_changed: bool,
+    /// `Some` when it writes the group's queue data (a master, or the
+    /// smallest id of a 5.x group standing in for its master), with
+    /// whether write permission is taken away.
+    writes_queues: Option<bool>,
+}
+
+/// Enters the broker in its cluster and group (broker data, addresses).
+/// `None` when a newer broker holds its id at another address (it is
+/// ignored, as in Java); refused when its first registration carries one
+/// topic.
+fn join_group(t: &mut Tables, reg: &BrokerRegistration) -> Result<Option<Joined>, RegisterRefused> {
     let name: Arc<str> = match t.broker_addr.get_key_value(reg.broker_name.as_str()) {
         Some((existing, _)) => existing.clone(),
         None => Arc::from(reg.broker_name.as_str()),
@@ -561,7 +643,7 @@ fn register_locked(
                     );
                     t.broker_live
                         .remove(&BrokerAddrInfo::new(&reg.cluster_name, &reg.broker_addr));
-                    return Ok(result);
+                    return Ok(None);
                 }
             }
         }
@@ -576,7 +658,7 @@ fn register_locked(
             }
         }
         return Err(RegisterRefused {
-            broker_name: reg.broker_name,
+            broker_name: reg.broker_name.clone(),
             broker_id: reg.broker_id,
         });
     }
@@ -589,126 +671,147 @@ fn register_locked(
     let is_master = reg.broker_id == MASTER_ID;
     let min_id = broker.broker_addrs.keys().next().copied();
     let is_prime_slave = !old_version_broker && !is_master && min_id == Some(reg.broker_id);
-    let acting_master = broker.enable_acting_master;
-    let live_key = BrokerAddrInfo::new(&reg.cluster_name, &reg.broker_addr);
+    let read_only = is_prime_slave && broker.enable_acting_master;
+    Ok(Some(Joined {
+        name,
+        register_first,
+        min_id_changed,
+        writes_queues: (is_master || is_prime_slave).then_some(read_only),
+    }))
+}
 
-    if is_master || is_prime_slave {
-        let version_changed = t
-            .broker_live
-            .get(&live_key)
-            .is_none_or(|live| live.data_version != reg.wrapper.data_version);
-        let mappings = &reg.wrapper.topic_queue_mapping_info;
-        let read_only = is_prime_slave && acting_master;
-        // Runs known as written hold for the writer that wrote them, with
-        // the same write permission.
-        let written_alike = t
-            .applied
-            .get(&name)
-            .is_some_and(|w| w.writer == reg.broker_id && w.read_only == read_only);
-        let mut deleted = false;
-        if opts.delete_topic_with_broker_registration && mappings.is_empty() {
-            let carried: FastSet<String> = reg
-                .wrapper
-                .topics
-                .iter()
-                .map(|(topic, _)| topic.to_string())
-                .collect();
-            let round = RegistrationRound::record(
-                t.rounds.remove(&name),
-                &reg.wrapper.data_version,
-                carried,
-                std::time::Instant::now(),
-            );
-            let round = t.rounds.entry(name.clone()).insert_entry(round).into_mut();
-            let changed = &mut result.changed_topics;
-            t.topic_queue.retain(|topic, queues| {
-                if !round.keeps(topic) {
-                    let before = queues.len();
-                    queues.retain(|q| q.broker_name != name);
-                    if queues.len() != before {
-                        changed.push(topic.clone());
-                        deleted = true;
-                    }
-                }
-                !queues.is_empty()
-            });
+/// How [`write_queue_data`] writes a group's queue data.
+struct QueueWrite<'a> {
+    name: &'a Arc<str>,
+    read_only: bool,
+    register_first: bool,
+    /// Every topic is written (a new or changed registration), not only
+    /// the missing ones.
+    rewrite: bool,
+}
+
+/// Writes the topics whose queue data differs, drops those a
+/// `deleteTopicWithBrokerRegistration` round no longer carries, and leaves
+/// the group's runs as they now stand; names the topics it changed.
+fn write_queue_data(
+    t: &mut Tables,
+    reg: &mut BrokerRegistration,
+    write: &QueueWrite<'_>,
+    current: &[Current],
+    runs: &TopicRuns,
+    opts: RouteOptions,
+    changed: &mut Vec<String>,
+) {
+    let QueueWrite {
+        name,
+        read_only,
+        register_first,
+        rewrite,
+    } = *write;
+    let mappings = &reg.wrapper.topic_queue_mapping_info;
+    let mut group = t.topic_queue.group_write(name);
+    // Runs known as written hold for the writer that wrote them, with
+    // the same write permission.
+    let written_alike = group
+        .last()
+        .is_some_and(|w| w.writer == reg.broker_id && w.read_only == read_only);
+    let mut deleted = false;
+    if opts.delete_topic_with_broker_registration && mappings.is_empty() {
+        let carried: FastSet<String> = reg
+            .wrapper
+            .topics
+            .iter()
+            .map(|(topic, _)| topic.to_string())
+            .collect();
+        let round = RegistrationRound::record(
+            t.rounds.remove(name),
+            &reg.wrapper.data_version,
+            carried,
+            std::time::Instant::now(),
+        );
+        let round = t.rounds.entry(name.clone()).insert_entry(round).into_mut();
+        deleted = group.drop_topics(|topic| round.keeps(topic), changed);
+    }
+    for ((topic, tc), current) in reg.wrapper.topics.iter().zip(current) {
+        let current = match current {
+            Current::Written if written_alike => continue,
+            Current::Written => current_queue_perm(group.queues(topic), name, &tc),
+            other => *other,
+        };
+        let (current, slot) = match current {
+            Current::Perm(perm, slot) => (Some(perm), slot),
+            Current::Other(slot) => (None, slot),
+            // Never: a `Written` topic was looked up just above.
+            Current::Written => (None, None),
+        };
+        // Java rewrites every topic of a new or changed registration and
+        // adds missing ones otherwise; a topic whose queue data already
+        // equals what would be written is left alone either way.
+        let present = matches!(slot, Some(Ok(_)));
+        if !rewrite && present {
+            continue;
         }
-        for ((topic, tc), current) in reg.wrapper.topics.iter().zip(current) {
-            let current = match current {
-                Current::Written if written_alike => continue,
-                Current::Written => current_queue_perm(t, &name, topic, &tc),
-                other => *other,
-            };
-            let (current, slot) = match current {
-                Current::Perm(perm, slot) => (Some(perm), slot),
-                Current::Other(slot) => (None, slot),
-                // Never: a `Written` topic was looked up just above.
-                Current::Written => (None, None),
-            };
-            // Java rewrites every topic of a new or changed registration and
-            // adds missing ones otherwise; a topic whose queue data already
-            // equals what would be written is left alone either way.
-            let present = matches!(slot, Some(Ok(_)));
-            if !(register_first || version_changed || !present) {
-                continue;
-            }
-            let mut perm = tc.perm;
-            if read_only {
-                perm &= !PERM_WRITE;
-            }
-            if current != Some(perm)
-                && upsert_queue_data(&mut t.topic_queue, &name, topic, &tc, perm, slot)
-            {
-                result.changed_topics.push(topic.to_string());
-            }
+        let mut perm = tc.perm;
+        if read_only {
+            perm &= !PERM_WRITE;
         }
-        if register_first || version_changed {
-            // A registration much smaller than the last full one (a Java
-            // broker sends just the topic `updateTopic` changed) leaves the
-            // rest as that one wrote them: its layout is kept, less these.
-            let kept = t
-                .applied
-                .get(&name)
-                .filter(|last| {
-                    !register_first
-                        && !deleted
-                        && reg.reused.is_none()
-                        && last.writer == reg.broker_id
-                        && last.read_only == read_only
-                        && last
-                            .layout
-                            .as_ref()
-                            .is_some_and(|l| reg.topic_count() * 4 < l.topics())
-                })
-                .and_then(|last| last.with_rewritten(reg.wrapper.topics.iter().map(|(n, _)| n)));
-            // Otherwise every topic of the table now holds what this
-            // writer wrote.
-            let entry = kept.unwrap_or_else(|| {
-                AppliedTopics::new(reg.broker_id, read_only, runs, reg.layout.take())
-            });
-            t.applied.insert(name.clone(), Arc::new(entry));
-        } else if deleted {
-            t.applied.remove(&name);
-        }
-        if version_changed || register_first {
-            for (topic, info) in mappings {
-                let bname = info
-                    .get("bname")
-                    .and_then(Value::as_str)
-                    .unwrap_or(&reg.broker_name)
-                    .to_string();
-                let old = t
-                    .topic_queue_mapping
-                    .entry(topic.clone())
-                    .or_default()
-                    .insert(bname, info.clone());
-                if old.as_ref() != Some(info) {
-                    result.changed_topics.push(topic.clone());
-                }
-            }
+        if current != Some(perm) && group.upsert(topic, &tc, perm, slot) {
+            changed.push(topic.to_string());
         }
     }
+    let runs_after = if rewrite {
+        // A registration much smaller than the last full one (a Java
+        // broker sends just the topic `updateTopic` changed) leaves the
+        // rest as that one wrote them: its layout is kept, less these.
+        let kept = group
+            .last()
+            .filter(|last| {
+                !register_first
+                    && !deleted
+                    && reg.reused.is_none()
+                    && last.writer == reg.broker_id
+                    && last.read_only == read_only
+                    && last
+                        .layout
+                        .as_ref()
+                        .is_some_and(|l| reg.topic_count() * 4 < l.topics())
+            })
+            .and_then(|last| last.with_rewritten(reg.wrapper.topics.iter().map(|(n, _)| n)));
+        // Otherwise every topic of the table now holds what this
+        // writer wrote.
+        RunsAfter::Replaced(kept.unwrap_or_else(|| {
+            AppliedTopics::new(reg.broker_id, read_only, runs, reg.layout.take())
+        }))
+    } else if deleted {
+        RunsAfter::Forgotten
+    } else {
+        RunsAfter::Last
+    };
+    group.finish(runs_after);
+}
 
+/// Static-topic mappings as the broker sent them; names the topics whose
+/// mapping changed.
+fn write_mappings(t: &mut Tables, reg: &BrokerRegistration, changed: &mut Vec<String>) {
+    for (topic, info) in &reg.wrapper.topic_queue_mapping_info {
+        let bname = info
+            .get("bname")
+            .and_then(Value::as_str)
+            .unwrap_or(&reg.broker_name)
+            .to_string();
+        let old = t
+            .topic_queue_mapping
+            .entry(topic.clone())
+            .or_default()
+            .insert(bname, info.clone());
+        if old.as_ref() != Some(info) {
+            changed.push(topic.clone());
+        }
+    }
+}
+
+/// The broker's liveness entry and filter servers.
+fn write_liveness(t: &mut Tables, reg: &BrokerRegistration, live_key: BrokerAddrInfo, now_ms: i64) {
     let previous = t.broker_live.insert(
         live_key.clone(),
         BrokerLiveInfo {
@@ -735,15 +838,6 @@ fn register_locked(
         t.filter_server
             .insert(live_key, reg.filter_server_list.clone());
     }
-
-    (result.master_addr, result.ha_server_addr) =
-        master_of(t, &reg.cluster_name, &reg.broker_name, reg.broker_id);
-    let broker = &t.broker_addr[&name];
-
-    if min_id_changed && opts.notify_min_broker_id_changed {
-        result.notice = min_id_notice(broker, None, Some(reg.ha_server_addr.clone()));
-    }
-    Ok(result)
 }
 
 impl RouteInfoManager {
@@ -930,16 +1024,9 @@ impl RouteInfoManager {
     }
 
     fn update_perm(&self, broker_name: &str, change: impl Fn(i32) -> i32) -> usize {
-        let mut t = self.write_tables();
-        t.applied.remove(broker_name);
-        let mut count = 0;
-        for queues in t.topic_queue.values_mut() {
-            if let Some(q) = queues.iter_mut().find(|q| &*q.broker_name == broker_name) {
-                q.perm = change(q.perm);
-                count += 1;
-            }
-        }
-        count
+        self.write_tables()
+            .topic_queue
+            .set_perm(broker_name, change)
     }
 
     pub fn all_topics(&self) -> TopicList {
@@ -950,29 +1037,11 @@ impl RouteInfoManager {
     pub fn delete_topic(&self, topic: &str, cluster_name: Option<&str>) {
         let mut guard = self.write_tables();
         let t = &mut *guard;
-        // The groups whose queue data goes no longer hold what their last
-        // registration wrote; the others still do.
         match cluster_name {
-            None => {
-                for q in t.topic_queue.remove(topic).unwrap_or_default() {
-                    t.applied.remove(&q.broker_name);
-                }
-            }
+            None => t.topic_queue.delete_topic(topic, None),
             Some(cluster) => {
-                let Some(names) = t.cluster_addr.get(cluster) else {
-                    return;
-                };
-                if let Some(queues) = t.topic_queue.get_mut(topic) {
-                    queues.retain(|q| {
-                        let gone = names.contains(&q.broker_name);
-                        if gone {
-                            t.applied.remove(&q.broker_name);
-                        }
-                        !gone
-                    });
-                    if queues.is_empty() {
-                        t.topic_queue.remove(topic);
-                    }
+                if let Some(names) = t.cluster_addr.get(cluster) {
+                    t.topic_queue.delete_topic(topic, Some(names));
                 }
             }
         }
@@ -993,18 +1062,7 @@ impl RouteInfoManager {
             }
             interned.push(q);
         }
-        // Only the groups given queue data here stop holding what their
-        // last registration wrote.
-        for q in &interned {
-            t.applied.remove(&q.broker_name);
-        }
-        let entry = t.topic_queue.entry(topic.to_string()).or_default();
-        for q in interned {
-            match entry.binary_search_by(|e| e.broker_name.cmp(&q.broker_name)) {
-                Ok(i) => entry[i] = q,
-                Err(i) => entry.insert(i, q),
-            }
-        }
+        t.topic_queue.insert(topic, interned);
         true
     }
 
@@ -1078,67 +1136,6 @@ fn is_expired(live: &BrokerLiveInfo, now_ms: i64) -> bool {
     live.last_update_ms.load(Ordering::Relaxed) + live.heartbeat_timeout_ms < now_ms
 }
 
-/// Where `broker_name`'s queue data is (or would go) in a topic's queue
-/// list, which is kept sorted by broker name.
-fn queue_index(queues: &[QueueData], broker_name: &str) -> Result<usize, usize> {
-    queues.binary_search_by(|q| (*q.broker_name).cmp(broker_name))
-}
-
-/// Whether `slot` (found earlier) still says where `broker_name` is or goes.
-fn slot_holds(queues: &[QueueData], broker_name: &str, slot: Result<usize, usize>) -> bool {
-    match slot {
-        Ok(i) => queues
-            .get(i)
-            .is_some_and(|q| &*q.broker_name == broker_name),
-        Err(i) => {
-            i <= queues.len()
-                && (i == 0 || &*queues[i - 1].broker_name < broker_name)
-                && queues.get(i).is_none_or(|q| &*q.broker_name > broker_name)
-        }
-    }
-}
-
-/// Sets the broker's queue data for the topic; true if that changed it.
-/// `slot` is where it was found while reading, checked before use.
-fn upsert_queue_data(
-    topic_queue: &mut FastMap<String, Vec<QueueData>>,
-    broker_name: &Arc<str>,
-    topic: &str,
-    tc: &TopicQueues,
-    perm: i32,
-    slot: Slot,
-) -> bool {
-    let data = QueueData {
-        broker_name: broker_name.clone(),
-        read_queue_nums: tc.read_queue_nums,
-        write_queue_nums: tc.write_queue_nums,
-        perm,
-        topic_sys_flag: tc.topic_sys_flag,
-    };
-    let queues = match topic_queue.get_mut(topic) {
-        Some(queues) => queues,
-        None => {
-            tracing::debug!(topic, broker = %broker_name, "new topic registered");
-            topic_queue.entry(topic.to_string()).or_default()
-        }
-    };
-    let at = match slot {
-        Some(at) if slot_holds(queues, broker_name, at) => at,
-        _ => queue_index(queues, broker_name),
-    };
-    match at {
-        Ok(i) if queues[i] == data => false,
-        Ok(i) => {
-            queues[i] = data;
-            true
-        }
-        Err(i) => {
-            queues.insert(i, data);
-            true
-        }
-    }
-}
-
 fn remove_from_cluster(
     cluster_addr: &mut BTreeMap<String, BTreeSet<Arc<str>>>,
     cluster: &str,
@@ -1194,8 +1191,6 @@ fn unregister_locked(
     let mut notify: BTreeMap<Arc<str>, String> = BTreeMap::new();
     for req in requests {
         let key = BrokerAddrInfo::new(&req.cluster_name, &req.broker_addr);
-        // Removal may take the group's queues or their write permission.
-        t.applied.remove(req.broker_name.as_str());
         let was_live = t.broker_live.remove(&key).is_some();
         t.filter_server.remove(&key);
         tracing::info!(
@@ -1227,45 +1222,16 @@ fn unregister_locked(
         }
     }
 
-    // Each name is looked up in the sorted queue lists: with a thousand
-    // brokers per topic a full pass per removed broker made the removal of
-    // many at once (a storm of closed connections) quadratic.
-    // Many at once are dropped in one pass over each list instead: a
-    // search and a shift per name would move each list once per name.
-    let many: Option<FastSet<&str>> =
-        (removed.len() > 8).then(|| removed.iter().map(|n| &**n).collect());
-    t.topic_queue.retain(|topic, queues| {
-        match &many {
-            Some(names) => queues.retain(|q| !names.contains(&*q.broker_name)),
-            None => {
-                for name in &removed {
-                    if let Ok(i) = queue_index(queues, name) {
-                        queues.remove(i);
-                    }
-                }
-            }
-        }
-        if queues.is_empty() {
-            tracing::debug!(topic, "topic has no queue left; removed");
-            return false;
-        }
-        for name in &reduced {
-            let Ok(i) = queue_index(queues, name) else {
-                continue;
-            };
-            let q = &mut queues[i];
-            if let Some(broker) = t.broker_addr.get(&q.broker_name) {
-                let no_master = broker
+    let broker_addr = &t.broker_addr;
+    t.topic_queue.remove_brokers(&removed, &reduced, |name| {
+        broker_addr.get(name).is_some_and(|broker| {
+            broker.enable_acting_master
+                && broker
                     .broker_addrs
                     .keys()
                     .next()
-                    .is_none_or(|id| *id > MASTER_ID);
-                if broker.enable_acting_master && no_master {
-                    q.perm &= !PERM_WRITE;
-                }
-            }
-        }
-        true
+                    .is_none_or(|id| *id > MASTER_ID)
+        })
     });
     for name in &removed {
         for mappings in t.topic_queue_mapping.values_mut() {
@@ -1346,7 +1312,9 @@ fn apply_acting_master(route: &mut TopicRouteData) {
     }
 }
 
+mod topic_queues;
 mod view;
+use topic_queues::{queue_index, RunsAfter, Slot, TopicQueueTable};
 pub use view::{BrokerView, RouteStats};
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 use super::*;
-use crate::route::fingerprint::RegisterBodyCrc;
 use crate::route::model::TopicConfig;
+use crate::route::registration::fingerprint::RegisterBodyCrc;
 
 const CLUSTER: &str = "DefaultCluster";
 

@@ -36,7 +36,7 @@ thread_local! {
 /// Where a body's topic table lies, as byte offsets of opening quotes
 /// (simd-json leaves every string at its place in the input).
 #[derive(Debug, Default)]
-pub(super) struct Spans {
+pub(crate) struct Spans {
     /// The `"topicConfigTable"` key the walk took (the last, if repeated).
     pub table_key: Option<usize>,
     /// The key of each entry of that table, in order.
@@ -50,13 +50,13 @@ pub(super) fn parse(body: &[u8]) -> Option<RegisterBrokerBody> {
 }
 
 /// [`parse`], also telling where the topic table and its entries lie.
-pub(super) fn parse_spans(body: &[u8]) -> Option<(RegisterBrokerBody, Spans)> {
+pub(crate) fn parse_spans(body: &[u8]) -> Option<(RegisterBrokerBody, Spans)> {
     with_scratch(body.len(), |s| s.parse(body, register_body))
 }
 
 /// Reads `doc`, a topic table alone (`{"name":{...},...}`), as [`parse`]
 /// reads the table inside a body.
-pub(super) fn parse_table(doc: &[u8]) -> Option<TopicTable> {
+pub(crate) fn parse_table(doc: &[u8]) -> Option<TopicTable> {
     with_scratch(doc.len(), |s| s.parse(doc, topic_table)).map(|(table, _)| table)
 }
 

@@ -2,9 +2,7 @@
 //! compressed binary form, and the bare topic wrapper of pre-3.0.11 brokers.
 //! Runs outside any lock: a 10,000-topic body takes milliseconds to parse.
 
-mod fast;
-pub mod incremental;
-pub mod layout;
+pub(crate) mod fast;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -14,7 +12,8 @@ use serde_json::{Map, Value};
 
 use super::model::{DataVersion, TopicConfig, TopicConfigWrapper, TopicTable};
 use crate::json;
-pub use layout::TableLayout;
+pub use crate::route::registration::layout::TableLayout;
+use crate::route::registration::{incremental, layout};
 
 /// MQVersion ordinals that change the body layout.
 pub const V3_0_11: i32 = 37;

@@ -258,7 +258,7 @@ pub(super) fn entry_at(body: &[u8], at: usize) -> Option<(&[u8], usize)> {
 /// entries in `body`, `names` the topic each names, in the same order.
 /// `None` unless the table is written compactly (entries one comma apart)
 /// and every topic is named by its key, once.
-pub(super) fn of_table<'n>(
+pub(crate) fn of_table<'n>(
     body: &[u8],
     keys: &[usize],
     names: impl ExactSizeIterator<Item = &'n str>,

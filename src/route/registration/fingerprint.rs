@@ -40,7 +40,7 @@ const JAVA_CRC_MASK: u32 = 0x7FFF_FFFF;
 impl RegistrationFingerprint {
     /// `crc` is [`RegisterBodyCrc::of`] `body`, computed once by the caller
     /// (it also checks the header's `bodyCrc32` with it).
-    pub fn new(
+    pub(crate) fn new(
         fields: &BTreeMap<String, String>,
         version: i32,
         body: &[u8],
@@ -66,7 +66,7 @@ impl RegistrationFingerprint {
 
     /// Whether a request has the same header fields (but `bodyCrc32`),
     /// version and body length, compared without copying them.
-    pub fn same_request(
+    pub(crate) fn same_request(
         &self,
         fields: &BTreeMap<String, String>,
         version: i32,
@@ -88,7 +88,7 @@ impl RegistrationFingerprint {
     /// sender's CRC is wrong, which TCP's own checksums leave to a broker
     /// that lies; and a topic change would show in the data version, which
     /// is in those first bytes.
-    pub fn same_body_claimed(&self, claimed: u32, prefix: &[u8]) -> bool {
+    pub(crate) fn same_body_claimed(&self, claimed: u32, prefix: &[u8]) -> bool {
         if claimed == self.whole_crc & JAVA_CRC_MASK {
             return true;
         }
@@ -115,7 +115,7 @@ impl RegistrationFingerprint {
 
     /// Whether a body of the same length is this one, by its CRC computed
     /// in full (for a sender that claims none).
-    pub fn same_body(&self, crc: RegisterBodyCrc) -> bool {
+    pub(crate) fn same_body(&self, crc: RegisterBodyCrc) -> bool {
         self.stable_crc == crc.stable
     }
 }
@@ -148,7 +148,7 @@ const MAPPING_VERSION_KEY: &[u8] = br#""mappingDataVersion":{"#;
 
 impl RegisterBodyCrc {
     /// One pass over the body.
-    pub fn of(body: &[u8]) -> Self {
+    pub(crate) fn of(body: &[u8]) -> Self {
         let Some((start, end)) = mapping_version_span(body) else {
             let crc = crc32fast::hash(body);
             return RegisterBodyCrc {

@@ -10,9 +10,9 @@
 
 use std::sync::LazyLock;
 
-use super::model::{TopicQueues, TopicTable};
-use super::register_body::TableLayout;
-use super::FastSet;
+use super::layout::TableLayout;
+use crate::route::model::{TopicQueues, TopicTable};
+use crate::route::FastSet;
 
 /// A run ends after a topic whose name hash is 0 modulo this (32 topics on
 /// average), or when it reaches [`MAX_RUN`].
@@ -31,7 +31,7 @@ pub struct TopicRuns {
 }
 
 impl TopicRuns {
-    pub fn of(table: &TopicTable) -> Self {
+    pub(crate) fn of(table: &TopicTable) -> Self {
         use std::hash::{BuildHasher, Hasher};
         let mut runs = Vec::with_capacity(table.len() / RUN_CUT as usize + 1);
         let mut digest = SEED.build_hasher();
@@ -50,7 +50,7 @@ impl TopicRuns {
     }
 
     /// For each topic, whether its run is one of `written`'s.
-    pub fn known_in(&self, written: &AppliedTopics) -> Vec<bool> {
+    pub(crate) fn known_in(&self, written: &AppliedTopics) -> Vec<bool> {
         let mut known = Vec::with_capacity(self.runs.last().map_or(0, |r| r.0));
         for &(end, digest) in &self.runs {
             known.resize(end, written.digests.contains(&digest));
@@ -82,7 +82,7 @@ pub struct AppliedTopics {
 }
 
 impl AppliedTopics {
-    pub fn new(
+    pub(crate) fn new(
         writer: i64,
         read_only: bool,
         runs: &TopicRuns,
@@ -99,7 +99,7 @@ impl AppliedTopics {
     /// This entry, with `topics` written since by a smaller registration
     /// of the same writer; `None` when it has no layout to keep them in or
     /// they are too many.
-    pub fn with_rewritten<'n>(&self, topics: impl Iterator<Item = &'n str>) -> Option<Self> {
+    pub(crate) fn with_rewritten<'n>(&self, topics: impl Iterator<Item = &'n str>) -> Option<Self> {
         let layout = self.layout.as_ref()?.with_rewritten(topics)?;
         Some(AppliedTopics {
             layout: Some(layout),
@@ -109,7 +109,7 @@ impl AppliedTopics {
 
     /// Whether `topic` was written since, so that its run's digest no
     /// longer vouches for it.
-    pub fn rewrote(&self, topic: &str) -> bool {
+    pub(crate) fn rewrote(&self, topic: &str) -> bool {
         self.layout.as_ref().is_some_and(|l| l.rewrote(topic))
     }
 }

@@ -13,8 +13,8 @@
 use std::ops::Range;
 
 use super::layout::{self, key_hash, key_tag, Builder, TableLayout};
-use super::{fast, RegisterBrokerBody};
 use crate::route::model::TopicTable;
+use crate::route::register_body::{fast, RegisterBrokerBody};
 use crate::route::{FastMap, FastSet};
 
 const TABLE_KEY: &[u8] = br#""topicConfigTable":{"#;
@@ -24,17 +24,17 @@ const SMALL_BODY: usize = 64 << 10;
 
 /// A body read against an earlier layout.
 #[derive(Debug)]
-pub struct Incremental {
+pub(crate) struct Incremental {
     /// Everything but the topics of the runs stepped over.
-    pub body: RegisterBrokerBody,
+    pub(crate) body: RegisterBrokerBody,
     /// How many topics those runs hold.
-    pub reused_topics: usize,
+    pub(crate) reused_topics: usize,
     /// The layout of this body, for the next one.
-    pub layout: TableLayout,
+    pub(crate) layout: TableLayout,
 }
 
 /// Reads `body` against `known`, the layout of the same broker's last body.
-pub fn read_against(body: &[u8], known: &TableLayout) -> Option<Incremental> {
+pub(crate) fn read_against(body: &[u8], known: &TableLayout) -> Option<Incremental> {
     let open = memchr::memmem::find(body, TABLE_KEY)? + TABLE_KEY.len();
     let walk = walk_table(body, open, known)?;
     if walk.reused_topics == 0 {
@@ -201,9 +201,9 @@ fn read_stretches(body: &[u8], walk: &Walk) -> Option<TopicTable> {
 mod tests {
     use proptest::prelude::*;
 
-    use super::super::{decode_with, Layout};
     use super::*;
     use crate::route::model::TopicQueues;
+    use crate::route::register_body::{decode_with, Layout};
 
     fn entry(name: &str, perm: i32, attrs: &str) -> String {
         format!(
