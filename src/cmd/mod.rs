@@ -131,10 +131,10 @@ async fn serve(
 ) -> Result<RemotingCommand, CmdError> {
     use RequestCode::*;
     match code {
+        // Boxed: a registration's future is large, and unboxed it would
+        // size every connection's task, idle or not.
         REGISTER_BROKER => {
-            register_broker::RegisterBroker::parse(req, origin)?
-                .apply(shared, req)
-                .await
+            Box::pin(register_broker::RegisterBroker::parse(req, origin)?.apply(shared, req)).await
         }
         UNREGISTER_BROKER => unregister_broker::UnregisterBroker::parse(req)?.apply(shared, req),
         BROKER_HEARTBEAT => broker_heartbeat::BrokerHeartbeat::parse(req)?.apply(shared, req),

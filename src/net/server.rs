@@ -113,8 +113,9 @@ struct Handler<S> {
     closer: Arc<Notify>,
     service: Arc<S>,
     shutdown: broadcast::Receiver<()>,
-    /// Replies of requests answered concurrently; made on the first one.
-    replies: Option<Replies>,
+    /// Replies of requests answered concurrently; made on the first one,
+    /// and boxed, as most connections never have one.
+    replies: Option<Box<Replies>>,
     _done: mpsc::Sender<()>,
 }
 
@@ -144,7 +145,7 @@ impl Replies {
 }
 
 /// The next concurrent reply, or never when there can be none.
-async fn next_reply(replies: &mut Option<Replies>) -> Option<RemotingCommand> {
+async fn next_reply(replies: &mut Option<Box<Replies>>) -> Option<RemotingCommand> {
     match replies {
         Some(r) => r.rx.recv().await,
         None => std::future::pending().await,
@@ -500,7 +501,9 @@ impl<S: Service> Handler<S> {
     /// SYSTEM_BUSY when the connection has too many in flight.
     fn spawn(&mut self, conn: Conn, req: RemotingCommand) -> Option<RemotingCommand> {
         let max = self.service.limits().max_in_flight;
-        let replies = self.replies.get_or_insert_with(|| Replies::new(max));
+        let replies = self
+            .replies
+            .get_or_insert_with(|| Box::new(Replies::new(max)));
         let Ok(permit) = replies.in_flight.clone().try_acquire_owned() else {
             return (!req.is_oneway()).then(|| {
                 req.response(
