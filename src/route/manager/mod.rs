@@ -18,8 +18,7 @@ use super::registration::layout::TableLayout;
 use super::registration::runs::{AppliedTopics, TopicRuns};
 use super::{FastMap, FastSet};
 
-/// Identifies one client connection of the server.
-pub type ConnId = u64;
+pub use crate::remoting::ConnId;
 
 /// Java `DEFAULT_BROKER_CHANNEL_EXPIRED_TIME`.
 pub const DEFAULT_BROKER_TIMEOUT_MS: i64 = 120_000;
