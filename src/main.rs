@@ -8,8 +8,8 @@ use std::time::Duration;
 use clap::Parser;
 use tokio::net::TcpListener;
 
-use namesrv::config::Config;
-use namesrv::controller::{self, ControllerConfig};
+use namesrv::config::load::{load_config, load_controller_config};
+use namesrv::controller;
 use namesrv::http;
 use namesrv::metrics::Metrics;
 use namesrv::net::server;
@@ -87,63 +87,9 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn load_config(cli: &Cli) -> Result<Config, String> {
-    let (mut config, mut unknown) = match &cli.config_file {
-        Some(path) => Config::load_file(path).map_err(|e| e.to_string())?,
-        None => (Config::default(), Vec::new()),
-    };
-    let mut overrides = Vec::new();
-    for define in &cli.define {
-        let (key, value) = define
-            .split_once('=')
-            .ok_or_else(|| format!("-D expects KEY=VALUE, got `{define}`"))?;
-        overrides.push((key.trim().to_string(), value.trim().to_string()));
-    }
-    // -D first (it may name configStorePath), then the store, then -D again to win.
-    unknown.extend(
-        config
-            .apply_overrides(&overrides)
-            .map_err(|e| e.to_string())?,
-    );
-    apply_config_store(&mut config)?;
-    config
-        .apply_overrides(&overrides)
-        .map_err(|e| e.to_string())?;
-    // The controller's keys belong in the same file (Java reads both from it).
-    for key in unknown {
-        if !ControllerConfig::KEYS.contains(&key.as_str()) {
-            tracing::warn!(key, "unknown config property ignored");
-        }
-    }
-    Ok(config)
-}
-
-/// The controller's configuration from the -c file and -D, as Java fills
-/// ControllerConfig from the NameServer's file; the other keys are the
-/// NameServer's (or unknown, which the NameServer's loader reports).
-fn load_controller_config(cli: &Cli) -> Result<ControllerConfig, String> {
-    let mut props = std::collections::BTreeMap::new();
-    if let Some(path) = &cli.config_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let pairs = namesrv::config::properties::parse(&text)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        props.extend(pairs);
-    }
-    for define in &cli.define {
-        if let Some((key, value)) = define.split_once('=') {
-            props.insert(key.trim().to_string(), value.trim().to_string());
-        }
-    }
-    let (config, _others) = ControllerConfig::from_properties(&props).map_err(|e| e.to_string())?;
-    // Checked now so a missing peer list or self id stops start-up, naming the key.
-    config.peers().map_err(|e| e.to_string())?;
-    Ok(config)
-}
-
 /// `namesrv --controller -c FILE`: the controller alone, as `mqcontroller`.
 fn run_controller_only(cli: &Cli) -> Result<(), String> {
-    let config = load_controller_config(cli)?;
+    let config = load_controller_config(cli.config_file.as_deref(), &cli.define)?;
     if cli.print_config_item {
         print!("{}", config.to_properties_text());
         return Ok(());
@@ -169,43 +115,16 @@ fn run_controller_only(cli: &Cli) -> Result<(), String> {
     })
 }
 
-/// Re-applies what UPDATE_NAMESRV_CONFIG persisted to `configStorePath` (the
-/// properties changed at run time), so they survive a restart. Java writes
-/// the whole configuration there and never reads it back. Black-listed keys
-/// (the paths themselves) are never taken from it.
-fn apply_config_store(config: &mut Config) -> Result<(), String> {
-    let path = PathBuf::from(&config.namesrv.config_store_path);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
-    let pairs: Vec<(String, String)> = namesrv::config::properties::parse(&text)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .into_iter()
-        .filter(|(k, _)| !config.is_black_listed(k))
-        .collect();
-    let changed: Vec<&str> = pairs
-        .iter()
-        .filter(|(k, v)| config.get(k).as_ref() != Some(v))
-        .map(|(k, _)| k.as_str())
-        .collect();
-    if !changed.is_empty() {
-        tracing::info!(file = %path.display(), keys = ?changed, "config store overrides the config file");
-    }
-    config
-        .apply_overrides(&pairs)
-        .map(drop)
-        .map_err(|e| format!("{}: {e}", path.display()))
-}
-
 fn run(cli: Cli) -> Result<(), String> {
     if cli.controller {
         return run_controller_only(&cli);
     }
-    let config = load_config(&cli)?;
+    let config = load_config(cli.config_file.as_deref(), &cli.define)?;
     let controller_config = if config.namesrv.enable_controller_in_namesrv {
-        Some(load_controller_config(&cli)?)
+        Some(load_controller_config(
+            cli.config_file.as_deref(),
+            &cli.define,
+        )?)
     } else {
         None
     };
