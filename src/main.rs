@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use tokio::net::TcpListener;
 
-use namesrv::config::load::{load_config, load_controller_config};
+use namesrv::config::load::Sources;
 use namesrv::controller;
 use namesrv::http;
 use namesrv::metrics::Metrics;
@@ -87,9 +87,16 @@ fn init_logging(format: LogFormat) {
     }
 }
 
+fn sources(cli: &Cli) -> Sources<'_> {
+    Sources {
+        file: cli.config_file.as_deref(),
+        defines: &cli.define,
+    }
+}
+
 /// `namesrv --controller -c FILE`: the controller alone, as `mqcontroller`.
 fn run_controller_only(cli: &Cli) -> Result<(), String> {
-    let config = load_controller_config(cli.config_file.as_deref(), &cli.define)?;
+    let config = sources(cli).controller().map_err(|e| e.to_string())?;
     if cli.print_config_item {
         print!("{}", config.to_properties_text());
         return Ok(());
@@ -119,12 +126,13 @@ fn run(cli: Cli) -> Result<(), String> {
     if cli.controller {
         return run_controller_only(&cli);
     }
-    let config = load_config(cli.config_file.as_deref(), &cli.define)?;
+    let sources = sources(&cli);
+    let (config, unknown) = sources.namesrv().map_err(|e| e.to_string())?;
+    for key in unknown {
+        tracing::warn!(key, "unknown config property ignored");
+    }
     let controller_config = if config.namesrv.enable_controller_in_namesrv {
-        Some(load_controller_config(
-            cli.config_file.as_deref(),
-            &cli.define,
-        )?)
+        Some(sources.controller().map_err(|e| e.to_string())?)
     } else {
         None
     };
