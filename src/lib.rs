@@ -19,4 +19,5 @@ pub mod metrics;
 pub mod net;
 pub mod remoting;
 pub mod route;
+pub mod start;
 pub mod state;
