@@ -19,5 +19,7 @@ pub mod metrics;
 pub mod net;
 pub mod remoting;
 pub mod route;
-pub mod start;
+mod start;
 pub mod state;
+
+pub use start::{start, Running, Services, StartError};

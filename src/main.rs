@@ -6,8 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use namesrv::config::load::Sources;
-use namesrv::net::tls;
-use namesrv::state::kv::KvConfigManager;
+use namesrv::Services;
 
 /// A drop-in replacement for the Apache RocketMQ NameServer (mqnamesrv).
 #[derive(Parser, Debug)]
@@ -81,65 +80,60 @@ fn sources(cli: &Cli) -> Sources<'_> {
     }
 }
 
-/// `namesrv --controller -c FILE`: the controller alone, as `mqcontroller`.
-fn run_controller_only(cli: &Cli) -> Result<(), String> {
-    let config = sources(cli).controller().map_err(|e| e.to_string())?;
-    if cli.print_config_item {
-        print!("{}", config.to_properties_text());
-        return Ok(());
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("controller")
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async move {
-        let signal = shutdown_signal()?;
-        namesrv::start::run_controller(config, signal).await
-    })
-}
-
 fn run(cli: Cli) -> Result<(), String> {
-    if cli.controller {
-        return run_controller_only(&cli);
-    }
     let sources = sources(&cli);
-    let (config, unknown) = sources.namesrv().map_err(|e| e.to_string())?;
-    for key in unknown {
-        tracing::warn!(key, "unknown config property ignored");
-    }
-    let controller_config = if config.namesrv.enable_controller_in_namesrv {
-        Some(sources.controller().map_err(|e| e.to_string())?)
+    let services = if cli.controller {
+        let config = sources.controller().map_err(|e| e.to_string())?;
+        if cli.print_config_item {
+            print!("{}", config.to_properties_text());
+            return Ok(());
+        }
+        Services::Controller(config)
     } else {
-        None
+        let (config, unknown) = sources.namesrv().map_err(|e| e.to_string())?;
+        for key in unknown {
+            tracing::warn!(key, "unknown config property ignored");
+        }
+        let controller_config = if config.namesrv.enable_controller_in_namesrv {
+            Some(sources.controller().map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
+        if cli.print_config_item {
+            for (key, value) in config.entries().into_iter().chain(config.tls.entries()) {
+                println!("{key}={value}");
+            }
+            if let Some(c) = &controller_config {
+                print!("{}", c.to_properties_text());
+            }
+            return Ok(());
+        }
+        if let Some(path) = &cli.config_file {
+            tracing::info!(file = %path.display(), "config loaded");
+        }
+        if config.namesrv.rocketmq_home.is_empty() {
+            tracing::warn!("rocketmqHome is not set (ROCKETMQ_HOME); it is not needed by namesrv");
+        }
+        raise_fd_limit();
+        Services::NameServer(Box::new(config), controller_config)
     };
-    if cli.print_config_item {
-        for (key, value) in config.entries().into_iter().chain(config.tls.entries()) {
-            println!("{key}={value}");
-        }
-        if let Some(c) = &controller_config {
-            print!("{}", c.to_properties_text());
-        }
-        return Ok(());
-    }
-    if let Some(path) = &cli.config_file {
-        tracing::info!(file = %path.display(), "config loaded");
-    }
-    if config.namesrv.rocketmq_home.is_empty() {
-        tracing::warn!("rocketmqHome is not set (ROCKETMQ_HOME); it is not needed by namesrv");
-    }
-    raise_fd_limit();
-    let kv = KvConfigManager::load(&config.namesrv.kv_config_path).map_err(|e| e.to_string())?;
-    let tls_settings = tls::effective_settings(&config.tls).map_err(|e| e.to_string())?;
-
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_name("namesrv")
+        .thread_name(if cli.controller {
+            "controller"
+        } else {
+            "namesrv"
+        })
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
         let signal = shutdown_signal()?;
-        namesrv::start::run_namesrv(config, controller_config, kv, tls_settings, signal).await
+        let running = namesrv::start(services, signal)
+            .await
+            .map_err(|e| e.to_string())?;
+        running.join().await;
+        tracing::info!("shutdown complete");
+        Ok(())
     })
 }
 
