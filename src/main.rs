@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use namesrv::config::load::Sources;
+use namesrv::disk::write_atomically;
 use namesrv::Services;
 
 /// A drop-in replacement for the Apache RocketMQ NameServer (mqnamesrv).
@@ -31,6 +32,12 @@ struct Cli {
     /// Run only the controller (as Java's mqcontroller), configured by the -c file
     #[arg(long = "controller")]
     controller: bool,
+
+    /// Once listening, write the bound addresses to FILE (`namesrv=HOST:PORT`,
+    /// `http=...`, `controller=...` lines; replaced whole, never seen half
+    /// written), for tests and supervisors that start it on port 0
+    #[arg(long = "ready-file", value_name = "FILE")]
+    ready_file: Option<PathBuf>,
 
     /// Log line format: `text` for people, `json` (one object a line) for log shippers
     #[arg(long = "log-format", value_enum, default_value_t = LogFormat::Text)]
@@ -117,6 +124,15 @@ fn run(cli: Cli) -> Result<(), String> {
         raise_fd_limit();
         Services::NameServer(Box::new(config), controller_config)
     };
+    if let Some(path) = &cli.ready_file {
+        // Its appearing must mean this run is listening, not a previous one.
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("cannot remove {}: {e}", path.display()))
+            }
+            _ => {}
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name(if cli.controller {
@@ -131,6 +147,10 @@ fn run(cli: Cli) -> Result<(), String> {
         let running = namesrv::start(services, signal)
             .await
             .map_err(|e| e.to_string())?;
+        if let Some(path) = &cli.ready_file {
+            write_atomically(path, running.addresses_text().as_bytes())
+                .map_err(|e| format!("cannot write the ready file {}: {e}", path.display()))?;
+        }
         running.join().await;
         tracing::info!("shutdown complete");
         Ok(())
