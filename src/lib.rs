@@ -19,4 +19,7 @@ pub mod metrics;
 pub mod net;
 pub mod remoting;
 pub mod route;
+mod start;
 pub mod state;
+
+pub use start::{start, Running, Services, StartError};

@@ -2,25 +2,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Parser;
-use tokio::net::TcpListener;
 
-use namesrv::config::Config;
-use namesrv::controller::{self, ControllerConfig};
-use namesrv::http;
-use namesrv::metrics::Metrics;
-
-use namesrv::net::tls::{self, Tls};
-use namesrv::state::bulk::BulkPool;
-use namesrv::state::kv::KvConfigManager;
-use namesrv::state::notify;
-use namesrv::state::shared::Shared;
-
-/// How often certificate files are checked for changes (Java: 500 ms).
-const TLS_WATCH_PERIOD: Duration = Duration::from_secs(1);
+use namesrv::config::load::Sources;
+use namesrv::disk::write_atomically;
+use namesrv::Services;
 
 /// A drop-in replacement for the Apache RocketMQ NameServer (mqnamesrv).
 #[derive(Parser, Debug)]
@@ -45,6 +32,12 @@ struct Cli {
     /// Run only the controller (as Java's mqcontroller), configured by the -c file
     #[arg(long = "controller")]
     controller: bool,
+
+    /// Once listening, write the bound addresses to FILE (`namesrv=HOST:PORT`,
+    /// `http=...`, `controller=...` lines; replaced whole, never seen half
+    /// written), for tests and supervisors that start it on port 0
+    #[arg(long = "ready-file", value_name = "FILE")]
+    ready_file: Option<PathBuf>,
 
     /// Log line format: `text` for people, `json` (one object a line) for log shippers
     #[arg(long = "log-format", value_enum, default_value_t = LogFormat::Text)]
@@ -87,224 +80,78 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn load_config(cli: &Cli) -> Result<Config, String> {
-    let (mut config, mut unknown) = match &cli.config_file {
-        Some(path) => Config::load_file(path).map_err(|e| e.to_string())?,
-        None => (Config::default(), Vec::new()),
-    };
-    let mut overrides = Vec::new();
-    for define in &cli.define {
-        let (key, value) = define
-            .split_once('=')
-            .ok_or_else(|| format!("-D expects KEY=VALUE, got `{define}`"))?;
-        overrides.push((key.trim().to_string(), value.trim().to_string()));
+fn sources(cli: &Cli) -> Sources<'_> {
+    Sources {
+        file: cli.config_file.as_deref(),
+        defines: &cli.define,
     }
-    // -D first (it may name configStorePath), then the store, then -D again to win.
-    unknown.extend(
-        config
-            .apply_overrides(&overrides)
-            .map_err(|e| e.to_string())?,
-    );
-    apply_config_store(&mut config)?;
-    config
-        .apply_overrides(&overrides)
-        .map_err(|e| e.to_string())?;
-    // The controller's keys belong in the same file (Java reads both from it).
-    for key in unknown {
-        if !ControllerConfig::KEYS.contains(&key.as_str()) {
-            tracing::warn!(key, "unknown config property ignored");
-        }
-    }
-    Ok(config)
-}
-
-/// The controller's configuration from the -c file and -D, as Java fills
-/// ControllerConfig from the NameServer's file; the other keys are the
-/// NameServer's (or unknown, which the NameServer's loader reports).
-fn load_controller_config(cli: &Cli) -> Result<ControllerConfig, String> {
-    let mut props = std::collections::BTreeMap::new();
-    if let Some(path) = &cli.config_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let pairs = namesrv::config::properties::parse(&text)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        props.extend(pairs);
-    }
-    for define in &cli.define {
-        if let Some((key, value)) = define.split_once('=') {
-            props.insert(key.trim().to_string(), value.trim().to_string());
-        }
-    }
-    let (config, _others) = ControllerConfig::from_properties(&props).map_err(|e| e.to_string())?;
-    // Checked now so a missing peer list or self id stops start-up, naming the key.
-    config.peers().map_err(|e| e.to_string())?;
-    Ok(config)
-}
-
-/// `namesrv --controller -c FILE`: the controller alone, as `mqcontroller`.
-fn run_controller_only(cli: &Cli) -> Result<(), String> {
-    let config = load_controller_config(cli)?;
-    if cli.print_config_item {
-        print!("{}", config.to_properties_text());
-        return Ok(());
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("controller")
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async move {
-        let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
-        let signal = shutdown_signal()?;
-        // No HTTP listener here: nothing could read metrics.
-        let metrics = Arc::new(Metrics::new(false));
-        // The controller's own properties carry no TLS keys: plaintext, as before.
-        let tls = Arc::new(Tls::disabled());
-        let running = controller::node::start(config, "0.0.0.0", tls, &stop_tx, metrics)
-            .await
-            .map_err(|e| e.to_string())?;
-        signal.await;
-        let _ = stop_tx.send(());
-        running.join().await;
-        tracing::info!("shutdown complete");
-        Ok(())
-    })
-}
-
-/// Re-applies what UPDATE_NAMESRV_CONFIG persisted to `configStorePath` (the
-/// properties changed at run time), so they survive a restart. Java writes
-/// the whole configuration there and never reads it back. Black-listed keys
-/// (the paths themselves) are never taken from it.
-fn apply_config_store(config: &mut Config) -> Result<(), String> {
-    let path = PathBuf::from(&config.namesrv.config_store_path);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
-    let pairs: Vec<(String, String)> = namesrv::config::properties::parse(&text)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .into_iter()
-        .filter(|(k, _)| !config.is_black_listed(k))
-        .collect();
-    let changed: Vec<&str> = pairs
-        .iter()
-        .filter(|(k, v)| config.get(k).as_ref() != Some(v))
-        .map(|(k, _)| k.as_str())
-        .collect();
-    if !changed.is_empty() {
-        tracing::info!(file = %path.display(), keys = ?changed, "config store overrides the config file");
-    }
-    config
-        .apply_overrides(&pairs)
-        .map(drop)
-        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    if cli.controller {
-        return run_controller_only(&cli);
-    }
-    let config = load_config(&cli)?;
-    let controller_config = if config.namesrv.enable_controller_in_namesrv {
-        Some(load_controller_config(&cli)?)
+    let sources = sources(&cli);
+    let services = if cli.controller {
+        let config = sources.controller().map_err(|e| e.to_string())?;
+        if cli.print_config_item {
+            print!("{}", config.to_properties_text());
+            return Ok(());
+        }
+        Services::Controller(config)
     } else {
-        None
-    };
-    if cli.print_config_item {
-        for (key, value) in config.entries().into_iter().chain(config.tls.entries()) {
-            println!("{key}={value}");
+        let (config, unknown) = sources.namesrv().map_err(|e| e.to_string())?;
+        for key in unknown {
+            tracing::warn!(key, "unknown config property ignored");
         }
-        if let Some(c) = &controller_config {
-            print!("{}", c.to_properties_text());
-        }
-        return Ok(());
-    }
-    if let Some(path) = &cli.config_file {
-        tracing::info!(file = %path.display(), "config loaded");
-    }
-    if config.namesrv.rocketmq_home.is_empty() {
-        tracing::warn!("rocketmqHome is not set (ROCKETMQ_HOME); it is not needed by namesrv");
-    }
-    raise_fd_limit();
-    let kv = KvConfigManager::load(&config.namesrv.kv_config_path).map_err(|e| e.to_string())?;
-    let tls_settings = tls::effective_settings(&config.tls).map_err(|e| e.to_string())?;
-
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("namesrv")
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async move {
-        let addr = format!(
-            "{}:{}",
-            config.server.bind_address, config.server.listen_port
-        );
-        let listener = TcpListener::bind(&addr)
-            .await
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        let local = listener.local_addr().map_err(|e| e.to_string())?;
-        let bulk = BulkPool::start(BulkPool::default_threads())
-            .map_err(|e| format!("cannot start the bulk work threads: {e}"))?;
-        let http_port = config.server.http_listen_port;
-        let http_listener = if http_port != 0 {
-            let addr = format!("{}:{}", config.server.bind_address, http_port);
-            let listener = TcpListener::bind(&addr)
-                .await
-                .map_err(|e| format!("cannot listen on {addr} (httpListenPort): {e}"))?;
-            Some(listener)
+        let controller_config = if config.namesrv.enable_controller_in_namesrv {
+            Some(sources.controller().map_err(|e| e.to_string())?)
         } else {
             None
         };
-        // One signal stops every listener.
-        let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
-        let bind_address = config.server.bind_address.clone();
-        let (shared, notices) = Shared::new(config, kv, bulk);
-        let tls = Arc::new(Tls::new(tls_settings).map_err(|e| e.to_string())?);
-        tracing::info!(mode = ?tls.mode(), "TLS mode (tls.server.mode)");
-        tokio::spawn(tls.clone().watch_files(TLS_WATCH_PERIOD));
-        let controller = match controller_config {
-            // Java starts the controller after the NameServer, on the same
-            // bind address and this node's port in controllerDLegerPeers.
-            Some(c) => Some(
-                controller::node::start(
-                    c,
-                    &bind_address,
-                    tls.clone(),
-                    &stop_tx,
-                    shared.metrics.clone(),
-                )
-                .await
-                .map_err(|e| e.to_string())?,
-            ),
-            None => None,
-        };
-        tokio::spawn(notify::run_notifier(notices));
-        tracing::info!(address = %local, "The Name Server boot success. serializeType=JSON");
-        if let Some(listener) = http_listener {
-            let address = listener.local_addr().map_err(|e| e.to_string())?;
-            let listener = http::HttpListener::new(listener, tls.clone(), shared.metrics.clone())
-                .map_err(|e| e.to_string())?;
-            tracing::info!(http = %address, tls = ?tls.mode(), "HTTP listener started (metrics, API, cluster page)");
-            let mut stop = stop_tx.subscribe();
-            let state = http::AppState::new(
-                shared.clone(),
-                controller.as_ref().map(|c| c.controller.clone()),
-            );
-            tokio::spawn(http::serve(listener, state, async move {
-                let _ = stop.recv().await;
-            }));
+        if cli.print_config_item {
+            for (key, value) in config.entries().into_iter().chain(config.tls.entries()) {
+                println!("{key}={value}");
+            }
+            if let Some(c) = &controller_config {
+                print!("{}", c.to_properties_text());
+            }
+            return Ok(());
         }
-        let signal = shutdown_signal()?;
-        let stop = stop_tx.clone();
-        namesrv::cmd::service::run(listener, shared, tls, async move {
-            signal.await;
-            let _ = stop.send(());
+        if let Some(path) = &cli.config_file {
+            tracing::info!(file = %path.display(), "config loaded");
+        }
+        if config.namesrv.rocketmq_home.is_empty() {
+            tracing::warn!("rocketmqHome is not set (ROCKETMQ_HOME); it is not needed by namesrv");
+        }
+        raise_fd_limit();
+        Services::NameServer(Box::new(config), controller_config)
+    };
+    if let Some(path) = &cli.ready_file {
+        // Its appearing must mean this run is listening, not a previous one.
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("cannot remove {}: {e}", path.display()))
+            }
+            _ => {}
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name(if cli.controller {
+            "controller"
+        } else {
+            "namesrv"
         })
-        .await;
-        if let Some(running) = controller {
-            running.join().await;
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let signal = shutdown_signal()?;
+        let running = namesrv::start(services, signal)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(path) = &cli.ready_file {
+            write_atomically(path, running.addresses_text().as_bytes())
+                .map_err(|e| format!("cannot write the ready file {}: {e}", path.display()))?;
         }
+        running.join().await;
         tracing::info!("shutdown complete");
         Ok(())
     })

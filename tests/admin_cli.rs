@@ -85,7 +85,7 @@ fn fake_broker() -> SocketAddr {
 }
 
 struct Setup {
-    _server: Server,
+    _server: InProcess,
     // The broker's connection: closing it would remove the broker.
     _client: Client,
     ns: String,
@@ -93,7 +93,7 @@ struct Setup {
 }
 
 fn setup() -> Setup {
-    let server = Server::start(&[]);
+    let server = InProcess::start(&[]);
     let broker = fake_broker().to_string();
     let mut client = server.client();
     let resp = client.call(register_request(

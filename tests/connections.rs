@@ -8,7 +8,7 @@ use common::*;
 
 #[test]
 fn idle_connection_is_closed_and_its_broker_removed() {
-    let server = Server::start(&[("serverChannelMaxIdleTimeSeconds", "1")]);
+    let server = InProcess::start(&[("serverChannelMaxIdleTimeSeconds", "1")]);
     let mut broker = server.client();
     broker.call(register_request(
         "broker-a",
@@ -27,7 +27,7 @@ fn idle_connection_is_closed_and_its_broker_removed() {
 
 #[test]
 fn half_a_frame_then_silence_is_closed() {
-    let server = Server::start(&[("serverChannelMaxIdleTimeSeconds", "1")]);
+    let server = InProcess::start(&[("serverChannelMaxIdleTimeSeconds", "1")]);
     let mut stalled = server.client();
     stalled.send_raw(&[0, 0, 0, 100, 0, 0]);
     let started = Instant::now();

@@ -8,7 +8,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{eventually, request, Client, Server};
+use common::{eventually, request, Client, InProcess, Server};
 use namesrv::remoting::RemotingCommand;
 
 const BOUND: Duration = Duration::from_secs(20);
@@ -563,7 +563,6 @@ fn a_three_node_cluster_elects_masters_fails_over_and_recovers() {
 
 #[test]
 fn the_standalone_controller_runs_from_the_same_binary_and_stops_on_sigterm() {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let conf = dir.path().join("controller.properties");
@@ -575,32 +574,17 @@ fn the_standalone_controller_runs_from_the_same_binary_and_stops_on_sigterm() {
         ),
     )
     .unwrap();
+    let ready = dir.path().join("ready");
     let mut child = Command::new(common::binary())
         .arg("--controller")
         .arg("-c")
         .arg(&conf)
-        .stderr(std::process::Stdio::piped())
+        .arg("--ready-file")
+        .arg(&ready)
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + BOUND;
-    loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("the controller did not report its start");
-        if line.contains("The controller boot success") {
-            break;
-        }
-    }
+    common::wait_ready(&mut child, &ready);
     let mut meta = None;
     eventually(BOUND, "the standalone node leads", || {
         meta = try_call(port, request(1005, &[]));
@@ -632,7 +616,7 @@ fn metrics_show_the_controllers_role_term_and_elections() {
     let peers = format!("n0-127.0.0.1:{port}");
     let store = stores.path().display().to_string();
     let http_text = http.to_string();
-    let _server = Server::start(&[
+    let _server = InProcess::start(&[
         ("enableControllerInNamesrv", "true"),
         ("controllerDLegerPeers", &peers),
         ("controllerDLegerSelfId", "n0"),

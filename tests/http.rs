@@ -24,13 +24,12 @@ fn get_json(port: u16, path: &str) -> (u16, serde_json::Value) {
     (status, json)
 }
 
-fn start(extra: &[(&str, &str)]) -> (Server, u16) {
-    let port = free_port();
-    let port_text = port.to_string();
+fn start(extra: &[(&str, &str)]) -> (InProcess, u16) {
+    let port_text = free_port().to_string();
     let mut props = vec![("httpListenPort", port_text.as_str())];
     props.extend_from_slice(extra);
-    let server = Server::start(&props);
-    server.wait_log("HTTP listener started", Duration::from_secs(10));
+    let server = InProcess::start(&props);
+    let port = server.http.expect("the HTTP listener").port();
     (server, port)
 }
 

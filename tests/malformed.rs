@@ -158,7 +158,7 @@ fn catalogue() -> Vec<(&'static str, Vec<u8>, Outcome)> {
 }
 
 /// Route table fingerprint: cluster info plus the route of T1.
-fn snapshot(server: &Server) -> (String, String) {
+fn snapshot(server: &InProcess) -> (String, String) {
     let mut c = server.client();
     let cluster = c.call(request(106, &[]));
     let route = c.call(route_request("T1"));
@@ -170,7 +170,7 @@ fn snapshot(server: &Server) -> (String, String) {
 
 #[test]
 fn malformed_requests_get_their_documented_outcome() {
-    let server = Server::start(&[("frameMaxLength", "16777216")]);
+    let server = InProcess::start(&[("frameMaxLength", "16777216")]);
     // A broker whose routes must survive everything below.
     let mut broker = server.client();
     assert_eq!(

@@ -17,7 +17,7 @@ fn call(
     c.call(with_codec(request(code, fields), st))
 }
 
-fn registered(server: &Server) -> Client {
+fn registered(server: &InProcess) -> Client {
     let mut c = server.client();
     let resp = c.call(register_request(
         "broker-a",
@@ -31,7 +31,7 @@ fn registered(server: &Server) -> Client {
 
 #[test]
 fn kv_config_put_get_delete_list() {
-    let server = Server::start(&[]);
+    let server = InProcess::start(&[]);
     for st in CODECS {
         let mut c = server.client();
         let ns = format!("NS_{st:?}");
@@ -73,7 +73,7 @@ fn kv_config_put_get_delete_list() {
 
 #[test]
 fn order_topic_config_reaches_routes_and_register_answers() {
-    let server = Server::start(&[("orderMessageEnable", "true")]);
+    let server = InProcess::start(&[("orderMessageEnable", "true")]);
     let mut c = server.client();
     let put = call(
         &mut c,
@@ -104,7 +104,7 @@ fn order_topic_config_reaches_routes_and_register_answers() {
 
 #[test]
 fn broker_member_group_and_write_perm() {
-    let server = Server::start(&[]);
+    let server = InProcess::start(&[]);
     let mut c = registered(&server);
     for st in CODECS {
         let group = call(
@@ -142,7 +142,7 @@ fn broker_member_group_and_write_perm() {
 
 #[test]
 fn topic_lists() {
-    let server = Server::start(&[]);
+    let server = InProcess::start(&[]);
     let mut c = registered(&server);
     for st in CODECS {
         let all = call(&mut c, st, 206, &[]);
@@ -178,7 +178,7 @@ fn topic_lists() {
 
 #[test]
 fn topic_lists_honour_their_switches() {
-    let server = Server::start(&[
+    let server = InProcess::start(&[
         ("enableAllTopicList", "false"),
         ("enableTopicList", "false"),
     ]);
@@ -203,7 +203,7 @@ fn topic_lists_honour_their_switches() {
 
 #[test]
 fn delete_and_register_topic() {
-    let server = Server::start(&[]);
+    let server = InProcess::start(&[]);
     let mut c = registered(&server);
     for st in CODECS {
         let mut reg = with_codec(request(217, &[("topic", "T1")]), st);
@@ -256,7 +256,7 @@ fn delete_and_register_topic() {
 
 #[test]
 fn namesrv_config_get_update_black_list_and_persist() {
-    let server = Server::start(&[]);
+    let server = InProcess::start(&[]);
     let mut c = server.client();
     for st in CODECS {
         let got = call(&mut c, st, 319, &[]);
@@ -339,7 +339,7 @@ fn kv_entries_and_config_survive_a_restart() {
 fn config_update_that_cannot_be_written_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("sub/store.properties");
-    let server = Server::start(&[("configStorePath", store.to_str().unwrap())]);
+    let server = InProcess::start(&[("configStorePath", store.to_str().unwrap())]);
     // Its directory becomes a plain file: the store can no longer be written.
     std::fs::write(dir.path().join("sub"), b"").unwrap();
     let mut c = server.client();
@@ -357,7 +357,7 @@ fn config_update_that_cannot_be_written_changes_nothing() {
 
 #[test]
 fn java_black_listed_keys_stay_refused_whatever_config_black_list_says() {
-    let server = Server::start(&[("configBlackList", "listenPort")]);
+    let server = InProcess::start(&[("configBlackList", "listenPort")]);
     let mut c = server.client();
     for line in [
         "rocketmqHome=/x",
@@ -374,7 +374,7 @@ fn java_black_listed_keys_stay_refused_whatever_config_black_list_says() {
 
 #[test]
 fn zone_mode_filters_brokers_of_other_zones() {
-    let server = Server::start(&[]);
+    let server = InProcess::start(&[]);
     let mut c = server.client();
     for (name, addr, zone) in [
         ("broker-a", "127.0.0.1:10911", "zone-a"),
@@ -397,7 +397,7 @@ fn zone_mode_filters_brokers_of_other_zones() {
 
 #[test]
 fn need_wait_for_service_refuses_routes_during_warm_up() {
-    let server = Server::start(&[
+    let server = InProcess::start(&[
         ("needWaitForService", "true"),
         ("waitSecondsForService", "3600"),
     ]);
@@ -412,7 +412,7 @@ fn need_wait_for_service_refuses_routes_during_warm_up() {
 #[test]
 fn notify_min_broker_id_change_reaches_the_slave() {
     use std::net::TcpListener;
-    let server = Server::start(&[("notifyMinBrokerIdChanged", "true")]);
+    let server = InProcess::start(&[("notifyMinBrokerIdChanged", "true")]);
     // A fake slave broker listening for the one-way notification.
     let slave = TcpListener::bind("127.0.0.1:0").unwrap();
     let slave_addr = slave.local_addr().unwrap().to_string();

@@ -12,7 +12,7 @@ const ADDR_A: &str = "127.0.0.1:10911";
 
 #[test]
 fn broker_registers_and_route_is_served_in_both_codecs_and_dialects() {
-    let server = Server::start(&[]);
+    let server = InProcess::start(&[]);
     for st in [SerializeType::Json, SerializeType::RocketMq] {
         let mut c = server.client();
         let resp = c.call(with_codec(
@@ -55,7 +55,7 @@ fn broker_registers_and_route_is_served_in_both_codecs_and_dialects() {
 
 #[test]
 fn unknown_topic_and_unknown_code_and_missing_field_answer_errors() {
-    let server = Server::start(&[]);
+    let server = InProcess::start(&[]);
     let mut c = server.client();
     let resp = c.call(route_request("Nope"));
     assert_eq!(resp.code, 17);
@@ -88,7 +88,7 @@ fn unknown_topic_and_unknown_code_and_missing_field_answer_errors() {
 /// null; each handler then does what it does with a null.
 #[test]
 fn missing_optional_header_fields_are_treated_as_java_treats_nulls() {
-    let server = Server::start(&[]);
+    let server = InProcess::start(&[]);
     let mut c = server.client();
     let resp = c.call(request(105, &[]));
     assert_eq!(resp.code, 17);
@@ -138,7 +138,7 @@ fn missing_optional_header_fields_are_treated_as_java_treats_nulls() {
 
 #[test]
 fn oneway_requests_get_no_answer() {
-    let server = Server::start(&[]);
+    let server = InProcess::start(&[]);
     let mut c = server.client();
     let mut oneway = route_request("Nope");
     oneway.flag = FLAG_ONEWAY;
@@ -152,7 +152,7 @@ fn oneway_requests_get_no_answer() {
 fn crc_and_compressed_bodies() {
     use flate2::write::ZlibEncoder;
     use std::io::Write;
-    let server = Server::start(&[]);
+    let server = InProcess::start(&[]);
     let mut c = server.client();
 
     let body = register_body(1, &["T1", "T2"]);
@@ -199,7 +199,7 @@ fn crc_and_compressed_bodies() {
 
 #[test]
 fn slave_learns_master_address_and_heartbeat_and_data_version_work() {
-    let server = Server::start(&[]);
+    let server = InProcess::start(&[]);
     let mut master = server.client();
     let mut slave = server.client();
     assert_eq!(
@@ -284,7 +284,7 @@ fn slave_learns_master_address_and_heartbeat_and_data_version_work() {
 
 #[test]
 fn closing_the_broker_connection_removes_it_at_once() {
-    let server = Server::start(&[]);
+    let server = InProcess::start(&[]);
     let mut broker = server.client();
     broker.call(register_request(
         "broker-a",
@@ -324,7 +324,7 @@ fn silent_broker_expires_after_its_heartbeat_timeout() {
 
 #[test]
 fn oversized_frame_closes_only_that_connection() {
-    let server = Server::start(&[("frameMaxLength", "1024")]);
+    let server = InProcess::start(&[("frameMaxLength", "1024")]);
     let mut good = server.client();
     good.call(register_request(
         "broker-a",
@@ -342,7 +342,7 @@ fn oversized_frame_closes_only_that_connection() {
 
 #[test]
 fn pipelined_requests_are_all_answered_in_order() {
-    let server = Server::start(&[]);
+    let server = InProcess::start(&[]);
     let mut c = server.client();
     c.call(register_request(
         "broker-a",
@@ -377,7 +377,7 @@ fn sigterm_shuts_down_gracefully_with_exit_zero() {
 /// seen at once in both dialects, an unchanged re-registration keeps it.
 #[test]
 fn route_answers_follow_changed_re_registrations() {
-    let server = Server::start(&[]);
+    let server = InProcess::start(&[]);
     let mut broker = server.client();
     let mut c = server.client();
     let queues = |c: &mut Client, standard: bool| -> i64 {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use common::{register_body, register_request, request, route_request, Server};
+use common::{register_body, register_request, request, route_request, Harness, InProcess, Server};
 use namesrv::remoting::codec::{encode_frame, RemotingCodec};
 use namesrv::remoting::{RemotingCommand, RequestCode, ResponseCode};
 use rcgen::{
@@ -120,7 +120,7 @@ fn assert_answered(result: Result<RemotingCommand, String>, how: &str) {
     assert_eq!(resp.code, ResponseCode::TOPIC_NOT_EXIST.value(), "{how}");
 }
 
-fn start(dir: tempfile::TempDir, pem: &Pem, mode: &str, extra: &[(&str, &str)]) -> Server {
+fn start<H: Harness>(dir: tempfile::TempDir, pem: &Pem, mode: &str, extra: &[(&str, &str)]) -> H {
     let cert = path(&pem.cert);
     let key = path(&pem.key);
     let missing = path(&dir.path().join("no-tls.properties"));
@@ -133,14 +133,14 @@ fn start(dir: tempfile::TempDir, pem: &Pem, mode: &str, extra: &[(&str, &str)]) 
         ("tls.config.file", missing.as_str()),
     ];
     props.extend_from_slice(extra);
-    Server::start_in(dir, &props)
+    H::start_in(dir, &props)
 }
 
 #[test]
 fn permissive_serves_tls_and_plaintext_on_one_port() {
     let dir = tempfile::tempdir().unwrap();
     let pem = self_signed(dir.path(), "server");
-    let server = start(dir, &pem, "permissive", &[]);
+    let server: InProcess = start(dir, &pem, "permissive", &[]);
     let config = client_config(&pem.der, None);
     assert_answered(tls_call(server.addr, config.clone(), &probe()), "TLS");
     assert_answered(plain_call(server.addr, &probe()), "plaintext");
@@ -168,7 +168,7 @@ fn permissive_serves_tls_and_plaintext_on_one_port() {
 fn large_registrations_over_tls_stay_in_step() {
     let dir = tempfile::tempdir().unwrap();
     let pem = self_signed(dir.path(), "server");
-    let server = start(dir, &pem, "enforcing", &[]);
+    let server: InProcess = start(dir, &pem, "enforcing", &[]);
     let tcp = TcpStream::connect(server.addr).unwrap();
     tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let name = ServerName::try_from("localhost").unwrap();
@@ -212,7 +212,7 @@ fn large_registrations_over_tls_stay_in_step() {
 fn enforcing_refuses_plaintext() {
     let dir = tempfile::tempdir().unwrap();
     let pem = self_signed(dir.path(), "server");
-    let server = start(dir, &pem, "enforcing", &[]);
+    let server: Server = start(dir, &pem, "enforcing", &[]);
     let refused = plain_call(server.addr, &probe());
     assert!(refused.is_err(), "plaintext answered: {refused:?}");
     server.wait_log(
@@ -229,7 +229,7 @@ fn enforcing_refuses_plaintext() {
 fn disabled_refuses_tls_handshakes() {
     let dir = tempfile::tempdir().unwrap();
     let pem = self_signed(dir.path(), "server");
-    let server = start(dir, &pem, "disabled", &[]);
+    let server: InProcess = start(dir, &pem, "disabled", &[]);
     let refused = tls_call(server.addr, client_config(&pem.der, None), &probe());
     assert!(refused.is_err(), "TLS answered: {refused:?}");
     assert_answered(plain_call(server.addr, &probe()), "plaintext");
@@ -241,7 +241,7 @@ fn disabled_refuses_tls_handshakes() {
 fn default_test_mode_serves_a_self_signed_certificate() {
     let dir = tempfile::tempdir().unwrap();
     let missing = path(&dir.path().join("no-tls.properties"));
-    let server = Server::start_in(dir, &[("tls.config.file", missing.as_str())]);
+    let server = InProcess::start_in(dir, &[("tls.config.file", missing.as_str())]);
     let config = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -281,7 +281,7 @@ fn required_client_certificates_are_checked_against_the_trust_file() {
     };
 
     let trust = path(&trust);
-    let server = start(
+    let server: InProcess = start(
         dir,
         &pem,
         "enforcing",
@@ -322,7 +322,7 @@ fn required_client_certificates_are_checked_against_the_trust_file() {
 fn rotated_certificate_files_are_served_without_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let old = self_signed(dir.path(), "server");
-    let server = start(tempfile::tempdir().unwrap(), &old, "enforcing", &[]);
+    let server: Server = start(tempfile::tempdir().unwrap(), &old, "enforcing", &[]);
     assert_answered(
         tls_call(server.addr, client_config(&old.der, None), &probe()),
         "old certificate",
@@ -347,7 +347,7 @@ fn openssl_s_client_gets_an_answer() {
     let dir = tempfile::tempdir().unwrap();
     let pem = self_signed(dir.path(), "server");
     let ca_file = pem.cert.clone();
-    let server = start(dir, &pem, "enforcing", &[]);
+    let server: InProcess = start(dir, &pem, "enforcing", &[]);
     let mut child = Command::new("openssl")
         .args([
             "s_client",
@@ -465,9 +465,8 @@ fn enforcing_serves_http_over_tls_only() {
         .unwrap()
         .port();
     let port = http_port.to_string();
-    let server = start(dir, &pem, "enforcing", &[("httpListenPort", port.as_str())]);
-    server.wait_log("HTTP listener started", Duration::from_secs(10));
-    let http = SocketAddr::from(([127, 0, 0, 1], http_port));
+    let server: InProcess = start(dir, &pem, "enforcing", &[("httpListenPort", port.as_str())]);
+    let http = server.http.expect("the HTTP listener");
 
     let mut plain = TcpStream::connect(http).unwrap();
     plain

@@ -2,6 +2,7 @@
 //! `NettyServerConfig` properties, by their Java names, with Java defaults.
 
 pub(crate) mod fields;
+pub mod load;
 pub mod properties;
 
 use std::path::{Path, PathBuf};

@@ -1,5 +1,8 @@
-//! Test harness: starts the real `namesrv` binary on a free loopback port and
-//! talks to it over TCP with the crate's own codec.
+//! Test harness: starts the server on a free loopback port, in this process
+//! ([`InProcess`]) or as the real `namesrv` binary ([`Server`]), and talks
+//! to it over TCP with the crate's own codec. Neither reads the log to find
+//! its ports: `namesrv::start` returns them, the binary writes them to its
+//! `--ready-file`.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -10,19 +13,65 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
+use namesrv::config::load::Sources;
 use namesrv::remoting::codec::{encode_frame, RemotingCodec};
 use namesrv::remoting::{RemotingCommand, SerializeType};
+use namesrv::Services;
 use tokio_util::codec::Decoder;
 
+/// The real binary as a child process: for what needs signals, process
+/// death, restarts, command-line flags or the log. Anything else uses
+/// [`InProcess`].
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    /// The HTTP listener, when `httpListenPort` is set.
+    pub http: Option<SocketAddr>,
     pub dir: tempfile::TempDir,
     pub log: mpsc::Receiver<String>,
 }
 
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_namesrv"))
+}
+
+/// Writes the properties file of a test server in `dir`: loopback, port 0,
+/// its files in `dir`, then `props`.
+fn write_conf(dir: &Path, props: &[(&str, &str)]) -> PathBuf {
+    let conf = dir.join("namesrv.properties");
+    let mut text = format!(
+        "listenPort=0\nhttpListenPort=0\nbindAddress=127.0.0.1\nkvConfigPath={}\nconfigStorePath={}\n",
+        dir.join("kvConfig.json").display(),
+        dir.join("namesrv-store.properties").display()
+    );
+    for (k, v) in props {
+        text.push_str(&format!("{k}={v}\n"));
+    }
+    std::fs::write(&conf, text).unwrap();
+    conf
+}
+
+/// The address of `role` in a `--ready-file` (`role=host:port` lines).
+pub fn ready_address(text: &str, role: &str) -> Option<SocketAddr> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(role)?.strip_prefix('='))
+        .map(|addr| addr.parse().unwrap())
+}
+
+/// Waits for `child` to write `ready` (its `--ready-file`); panics if it
+/// exits first or takes too long.
+pub fn wait_ready(child: &mut Child, ready: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(ready) {
+            return text;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("namesrv exited before listening: {status}");
+        }
+        assert!(Instant::now() < deadline, "namesrv did not start listening");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 impl Server {
@@ -53,19 +102,15 @@ impl Server {
         log_filter: &str,
         env: &[(&str, &str)],
     ) -> Server {
-        let conf = dir.path().join("namesrv.properties");
-        let mut text = format!(
-            "listenPort=0\nhttpListenPort=0\nbindAddress=127.0.0.1\nkvConfigPath={}\nconfigStorePath={}\n",
-            dir.path().join("kvConfig.json").display(),
-            dir.path().join("namesrv-store.properties").display()
-        );
-        for (k, v) in props {
-            text.push_str(&format!("{k}={v}\n"));
-        }
-        std::fs::write(&conf, text).unwrap();
+        let conf = write_conf(dir.path(), props);
+        let ready = dir.path().join("ready");
+        // A restart in the same directory must not read the last run's file.
+        let _ = std::fs::remove_file(&ready);
         let mut child = Command::new(binary())
             .arg("-c")
             .arg(&conf)
+            .arg("--ready-file")
+            .arg(&ready)
             .env("RUST_LOG", log_filter)
             .envs(env.iter().copied())
             .stdout(Stdio::null())
@@ -81,19 +126,11 @@ impl Server {
                 let _ = tx.send(line);
             }
         });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let addr = loop {
-            let line = log
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("namesrv did not report its address");
-            if let Some(rest) = line.split("address=").nth(1) {
-                let addr = rest.split_whitespace().next().unwrap();
-                break addr.parse().unwrap();
-            }
-        };
+        let text = wait_ready(&mut child, &ready);
         Server {
             child,
-            addr,
+            addr: ready_address(&text, "namesrv").expect("no namesrv address"),
+            http: ready_address(&text, "http"),
             dir,
             log,
         }
@@ -130,6 +167,112 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The server started with `namesrv::start` on a runtime of its own, in
+/// this test process: for tests that need no signals, no process death and
+/// no log lines.
+pub struct InProcess {
+    pub addr: SocketAddr,
+    /// The HTTP listener, when `httpListenPort` is set.
+    pub http: Option<SocketAddr>,
+    pub dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    stopped: mpsc::Receiver<()>,
+}
+
+impl InProcess {
+    /// Starts a server with `props` added to a fresh properties file.
+    pub fn start(props: &[(&str, &str)]) -> InProcess {
+        Self::start_in(tempfile::tempdir().unwrap(), props)
+    }
+
+    /// Loads the properties file as the binary does (so a test's props mean
+    /// what they mean there) and starts the server on a thread of its own.
+    pub fn start_in(dir: tempfile::TempDir, props: &[(&str, &str)]) -> InProcess {
+        let conf = write_conf(dir.path(), props);
+        let sources = Sources {
+            file: Some(&conf),
+            defines: &[],
+        };
+        let (config, _unknown) = sources.namesrv().unwrap();
+        let controller = config
+            .namesrv
+            .enable_controller_in_namesrv
+            .then(|| sources.controller().unwrap());
+        let services = Services::NameServer(Box::new(config), controller);
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready) = mpsc::channel();
+        let (stopped_tx, stopped) = mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let shutdown = async move {
+                    let _ = stop_rx.await;
+                };
+                match namesrv::start(services, shutdown).await {
+                    Ok(running) => {
+                        let _ = ready_tx.send(Ok((running.namesrv, running.http)));
+                        running.join().await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                    }
+                }
+            });
+            let _ = stopped_tx.send(());
+        });
+        let (addr, http) = ready
+            .recv_timeout(Duration::from_secs(20))
+            .expect("namesrv did not start")
+            .unwrap_or_else(|e| panic!("namesrv did not start: {e}"));
+        InProcess {
+            addr: addr.expect("no namesrv address"),
+            http,
+            dir,
+            stop: Some(stop),
+            stopped,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::connect(self.addr)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        // Bounded: a client the test still holds may keep a connection open.
+        let _ = self.stopped.recv_timeout(Duration::from_secs(10));
+    }
+}
+
+/// Either kind of server, for helpers that build the properties of both.
+pub trait Harness {
+    fn start_in(dir: tempfile::TempDir, props: &[(&str, &str)]) -> Self;
+}
+
+impl Harness for Server {
+    fn start_in(dir: tempfile::TempDir, props: &[(&str, &str)]) -> Server {
+        Server::start_in(dir, props)
+    }
+}
+
+impl Harness for InProcess {
+    fn start_in(dir: tempfile::TempDir, props: &[(&str, &str)]) -> InProcess {
+        InProcess::start_in(dir, props)
     }
 }
 

@@ -116,13 +116,11 @@ impl JavaProcess {
             out_name,
             child.stdout.take().unwrap(),
             home.join("stdout.log"),
-            None,
         );
         spawn_log_drain(
             out_name,
             child.stderr.take().unwrap(),
             home.join("stderr.log"),
-            None,
         );
         println!("{name}: java {launcher_name} pid {}", child.id());
         JavaProcess {

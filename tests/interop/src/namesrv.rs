@@ -102,44 +102,44 @@ impl Namesrv {
             text.push_str(&format!("{k}={v}\n"));
         }
         std::fs::write(&conf, text).unwrap();
+        // The binary writes its bound addresses here once listening; a
+        // restart in the same directory must not read the last run's file.
+        let ready = dir.join("ready");
+        let _ = std::fs::remove_file(&ready);
         let mut child = Command::new(&bin)
             .arg("-c")
             .arg(&conf)
+            .arg("--ready-file")
+            .arg(&ready)
             .env("RUST_LOG", log_filter)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
         spawn_log_drain(
             "namesrv",
             child.stderr.take().unwrap(),
             dir.join("namesrv.log"),
-            Some(tx),
         );
         let deadline = Instant::now() + Duration::from_secs(20);
-        let next_line = || {
-            rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("namesrv did not start")
-        };
-        let field = |line: &str, key: &str| -> Option<SocketAddr> {
-            let rest = line.split(key).nth(1)?;
-            Some(rest.split_whitespace().next()?.parse().unwrap())
-        };
-        let addr = loop {
-            if let Some(addr) = field(&next_line(), "address=") {
-                break addr;
+        let text = loop {
+            if let Ok(text) = std::fs::read_to_string(&ready) {
+                break text;
             }
-        };
-        // Logged after the remoting address, once the listener is bound.
-        let http = (http_port != 0).then(|| loop {
-            let line = next_line();
-            if line.contains("HTTP listener started") {
-                break field(&line, "http=").expect("HTTP listener address");
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("namesrv exited before listening: {status}");
             }
-        });
-        // Keep draining into the log file only.
-        std::thread::spawn(move || while rx.recv().is_ok() {});
+            assert!(Instant::now() < deadline, "namesrv did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let field = |role: &str| -> Option<SocketAddr> {
+            text.lines()
+                .find_map(|line| line.strip_prefix(role)?.strip_prefix('='))
+                .map(|addr| addr.parse().unwrap())
+        };
+        let addr = field("namesrv").expect("namesrv address");
+        let http = field("http");
+        assert_eq!(http.is_some(), http_port != 0, "HTTP listener");
         match http {
             Some(http) => println!("namesrv started on {addr}, HTTP on {http}"),
             None => println!("namesrv started on {addr}"),

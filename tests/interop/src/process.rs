@@ -55,7 +55,6 @@ pub(crate) fn spawn_log_drain(
     name: &'static str,
     stream: impl Read + Send + 'static,
     path: PathBuf,
-    tx: Option<std::sync::mpsc::Sender<String>>,
 ) {
     std::thread::spawn(move || {
         let mut file = std::fs::File::create(&path).ok();
@@ -65,9 +64,6 @@ pub(crate) fn spawn_log_drain(
             }
             if std::env::var_os("INTEROP_VERBOSE").is_some() {
                 eprintln!("[{name}] {line}");
-            }
-            if let Some(tx) = &tx {
-                let _ = tx.send(line);
             }
         }
     });

@@ -71,13 +71,11 @@ impl Broker {
             "broker",
             child.stdout.take().unwrap(),
             dir.join("broker.out"),
-            None,
         );
         spawn_log_drain(
             "broker",
             child.stderr.take().unwrap(),
             dir.join("broker.err"),
-            None,
         );
         let addr = format!("127.0.0.1:{port}");
         println!("broker {name} starting on {addr} (pid {})", child.id());
