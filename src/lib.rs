@@ -9,17 +9,17 @@
 //! cluster page) and `admin` (the namesrv-admin tool).
 
 pub mod admin;
-pub mod cmd;
+pub(crate) mod cmd;
 pub mod config;
-pub mod controller;
+pub(crate) mod controller;
 pub mod disk;
-pub mod http;
+pub(crate) mod http;
 pub mod json;
-pub mod metrics;
-pub mod net;
+pub(crate) mod metrics;
+pub(crate) mod net;
 pub mod remoting;
 pub mod route;
 mod start;
-pub mod state;
+pub(crate) mod state;
 
 pub use start::{start, Running, Services, StartError};

@@ -72,8 +72,3 @@ pub mod writer;
 
 pub use config::ControllerConfig;
 pub use error::ControllerError;
-pub use event::{BrokerId, ControllerEvent};
-pub use heartbeat::{ConnId, HeartbeatTable, LiveView, Liveness};
-pub use outcome::Outcome;
-pub use peers::{NodeId, Peer, Peers};
-pub use state::ControllerState;

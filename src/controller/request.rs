@@ -50,22 +50,6 @@ impl<T: Clone> Field<T> {
             _ => None,
         }
     }
-
-    pub fn set(name: &'static str, value: T) -> Self {
-        Field {
-            name,
-            raw: Raw::Set(value),
-            expected: "value",
-        }
-    }
-
-    pub fn absent(name: &'static str) -> Self {
-        Field {
-            name,
-            raw: Raw::Absent,
-            expected: "value",
-        }
-    }
 }
 
 fn parsed<T>(

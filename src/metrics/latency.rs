@@ -70,10 +70,6 @@ impl LatencyHistogram {
         self.inner.count.fetch_add(1, Ordering::Relaxed);
         self.inner.sum_ns.fetch_add(ns, Ordering::Relaxed);
     }
-
-    pub fn count(&self) -> u64 {
-        self.inner.count.load(Ordering::Relaxed)
-    }
 }
 
 impl TypedMetric for LatencyHistogram {
@@ -119,7 +115,7 @@ mod tests {
         assert_eq!(counts[0], 1);
         assert_eq!(counts[1], 1);
         assert_eq!(counts[BUCKETS.len()], 1);
-        assert_eq!(h.count(), 3);
+        assert_eq!(h.inner.count.load(Ordering::Relaxed), 3);
         assert_eq!(h.inner.sum_ns.load(Ordering::Relaxed), 60_000_021_000);
     }
 }

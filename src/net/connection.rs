@@ -181,8 +181,4 @@ impl Connection {
             *write = BytesMut::new();
         }
     }
-
-    pub fn peer(&self) -> Option<std::net::SocketAddr> {
-        self.framed.get_ref().peer_addr().ok()
-    }
 }

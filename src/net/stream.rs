@@ -1,7 +1,6 @@
 //! A client socket as the connection sees it: plaintext TCP or TLS over TCP.
 
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -16,10 +15,6 @@ pub enum Stream {
 }
 
 impl Stream {
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.tcp().peer_addr()
-    }
-
     pub fn is_tls(&self) -> bool {
         matches!(self, Stream::Tls(_))
     }
@@ -50,13 +45,6 @@ impl Stream {
         match self {
             Stream::Plain(tcp) => LowWater::of(tcp),
             Stream::Tls(_) => LowWater::NONE,
-        }
-    }
-
-    fn tcp(&self) -> &TcpStream {
-        match self {
-            Stream::Plain(tcp) => tcp,
-            Stream::Tls(tls) => tls.get_ref().0,
         }
     }
 }

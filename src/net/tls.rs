@@ -56,12 +56,10 @@ pub enum TlsError {
 pub enum Refused {
     #[error("closed before sending anything")]
     Eof,
-    #[error("TLS handshake while tls.server.mode is disabled")]
-    TlsDisabled,
     #[error("TLS handshake but no usable certificate (see the start-up log)")]
     NoCertificate,
     #[error("plaintext request while tls.server.mode is enforcing")]
-    PlaintextRefused,
+    Plaintext,
     #[error("TLS handshake failed: {0}")]
     Handshake(std::io::Error),
     #[error("{0}")]
@@ -157,7 +155,7 @@ impl Tls {
         }
         if first[0] != HANDSHAKE_RECORD {
             return match self.mode {
-                TlsMode::Enforcing => Err(Refused::PlaintextRefused),
+                TlsMode::Enforcing => Err(Refused::Plaintext),
                 _ => Ok(Stream::Plain(tcp)),
             };
         }

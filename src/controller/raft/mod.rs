@@ -7,7 +7,7 @@ pub mod network;
 pub mod state_machine;
 pub mod types;
 
-pub use types::{raft_config, RaftError, TypeConfig};
+pub use types::{raft_config, RaftError};
 
 #[cfg(test)]
 mod storage_tests;
