@@ -517,6 +517,9 @@ fn sigterm_under_load_answers_in_flight_requests_and_keeps_acknowledged_writes()
     // In flight for sure: more writes than one batch of the server's
     // (64), each with an fsync, sent before the signal.
     let mut in_flight = server.client();
+    // One answer first: the connection is accepted, not still in the
+    // listen backlog, when the burst and the signal follow.
+    assert_eq!(in_flight.call(route_request("T1")).code, 0);
     let mut burst = Vec::new();
     let burst_keys: Vec<String> = (0..200).map(|i| format!("burst-{i}")).collect();
     for (i, key) in burst_keys.iter().enumerate() {

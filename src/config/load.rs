@@ -230,59 +230,41 @@ mod tests {
         assert_eq!(controller.peers().unwrap().me().port, 9878);
     }
 
+    /// The errors of loading both configurations from `file` and `defines`.
+    fn errors(file: Option<&Path>, defines: &[&str]) -> [Option<String>; 2] {
+        let defines: Vec<String> = defines.iter().map(|d| d.to_string()).collect();
+        let sources = Sources {
+            file,
+            defines: &defines,
+        };
+        [
+            sources.namesrv().err().map(|e| e.to_string()),
+            sources.controller().err().map(|e| e.to_string()),
+        ]
+    }
+
     #[test]
     fn errors_name_what_is_wrong() {
-        let none = defines(&[]);
         let missing = Path::new("/nonexistent/n.properties");
-        for result in [
-            Sources {
-                file: Some(missing),
-                defines: &none,
-            }
-            .namesrv()
-            .map(drop),
-            Sources {
-                file: Some(missing),
-                defines: &none,
-            }
-            .controller()
-            .map(drop),
-        ] {
-            let err = result.unwrap_err().to_string();
+        for err in errors(Some(missing), &[]) {
+            let err = err.unwrap();
             assert!(err.contains("/nonexistent/n.properties"), "{err}");
         }
 
-        let bad = defines(&["listenPort"]);
-        let err = Sources {
-            file: None,
-            defines: &bad,
+        for err in errors(None, &["listenPort"]) {
+            let err = err.unwrap();
+            assert!(err.contains("-D") && err.contains("listenPort"), "{err}");
         }
-        .namesrv()
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("-D") && err.contains("listenPort"), "{err}");
 
         let (_dir, file, store) = file_with("");
         std::fs::write(&store, "enableTopicList=maybe\n").unwrap();
-        let err = Sources {
-            file: Some(&file),
-            defines: &none,
-        }
-        .namesrv()
-        .unwrap_err()
-        .to_string();
+        let [namesrv, controller] = errors(Some(&file), &[]);
+        let namesrv = namesrv.unwrap();
         assert!(
-            err.contains(&store.display().to_string()) && err.contains("maybe"),
-            "{err}"
+            namesrv.contains(&store.display().to_string()) && namesrv.contains("maybe"),
+            "{namesrv}"
         );
-
-        let err = Sources {
-            file: Some(&file),
-            defines: &none,
-        }
-        .controller()
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("controllerDLegerPeers"), "{err}");
+        let controller = controller.unwrap();
+        assert!(controller.contains("controllerDLegerPeers"), "{controller}");
     }
 }
