@@ -319,8 +319,9 @@ fn printed(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[test]
-fn a_one_node_controller_serves_beside_the_name_server() {
+/// A one-node controller on a free port beside its NameServer, its raft
+/// store in the returned directory.
+fn one_node() -> (Server, u16, tempfile::TempDir) {
     let port = free_port();
     let stores = tempfile::tempdir().unwrap();
     let peers = format!("n0-127.0.0.1:{port}");
@@ -332,6 +333,12 @@ fn a_one_node_controller_serves_beside_the_name_server() {
         ("controllerDLegerSelfId", "n0"),
         ("controllerStorePath", &store),
     ]);
+    (server, port, stores)
+}
+
+#[test]
+fn a_one_node_controller_serves_beside_the_name_server() {
+    let (server, port, _stores) = one_node();
     let mut meta = None;
     eventually(BOUND, "1005 names this node leader", || {
         meta = try_call(port, request(1005, &[]));
@@ -983,32 +990,14 @@ fn a_new_leader_does_not_elect_over_a_master_it_has_not_heard_from_yet() {
     assert_eq!(master_of(lp), (Some("1".into()), Some("1".into())));
 }
 
-/// A one-node controller on a free port, with its NameServer.
-fn one_node() -> (Server, u16) {
-    let port = free_port();
-    let stores = tempfile::tempdir().unwrap();
-    let peers = format!("n0-127.0.0.1:{port}");
-    let store = stores.path().display().to_string();
-    let server = Server::start(&[
-        ("enableControllerInNamesrv", "true"),
-        ("controllerDLegerGroup", "group1"),
-        ("controllerDLegerPeers", &peers),
-        ("controllerDLegerSelfId", "n0"),
-        ("controllerStorePath", &store),
-    ]);
-    // The store directory may go once the node has opened it.
-    drop(stores);
-    eventually(BOUND, "the controller answers", || {
-        try_call(port, request(1005, &[])).is_some()
-    });
-    (server, port)
-}
-
 /// Requests written back to back in one segment are all answered on the
 /// same connection, each matched by its opaque.
 #[test]
 fn the_controller_port_answers_pipelined_requests() {
-    let (_server, port) = one_node();
+    let (_server, port, _stores) = one_node();
+    eventually(BOUND, "the controller answers", || {
+        try_call(port, request(1005, &[])).is_some()
+    });
     let stream = TcpStream::connect(addr(port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -1040,7 +1029,10 @@ fn the_controller_port_answers_pipelined_requests() {
 /// answered before its connection closes.
 #[test]
 fn the_controller_port_drains_on_shutdown() {
-    let (mut server, port) = one_node();
+    let (mut server, port, _stores) = one_node();
+    eventually(BOUND, "the controller answers", || {
+        try_call(port, request(1005, &[])).is_some()
+    });
     let stream = TcpStream::connect(addr(port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
