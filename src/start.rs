@@ -133,10 +133,19 @@ pub async fn start(
     let (listener, local) = bind(&bind_address, config.server.listen_port, "").await?;
     let bulk = BulkPool::start(BulkPool::default_threads()).map_err(StartError::Bulk)?;
     let http_port = config.server.http_listen_port;
-    let http_listener = if http_port != 0 {
-        Some(bind(&bind_address, http_port, " (httpListenPort)").await?)
-    } else {
-        None
+    let http_listener = match (http_port, config.http_port_explicit) {
+        (0, _) => None,
+        (_, true) => Some(bind(&bind_address, http_port, " (httpListenPort)").await?),
+        // A Java properties file says nothing of our HTTP port, so several
+        // NameServers started from such files on one host would all ask for
+        // the default: the first gets it, the others serve without it.
+        (_, false) => match bind(&bind_address, http_port, " (httpListenPort)").await {
+            Ok(bound) => Some(bound),
+            Err(e) => {
+                tracing::warn!(error = %e, "HTTP listener (metrics, API, cluster page) not started: its default port is taken; set httpListenPort to give this NameServer one");
+                None
+            }
+        },
     };
     // One signal stops every listener.
     let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);

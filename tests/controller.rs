@@ -1057,3 +1057,83 @@ fn the_controller_port_drains_on_shutdown() {
         "the connection stays open after shutdown"
     );
 }
+
+/// A process killed when the test ends, however it ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Issue 24 item 1: three NameServers with embedded controllers on one
+/// host, each from a Java-style properties file that says nothing of our
+/// HTTP port: all three start and serve (at most one gets the default HTTP
+/// port; the others warn and go without), and the controllers elect.
+#[test]
+fn three_java_style_name_servers_share_a_host() {
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let peers = ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("n{i}-127.0.0.1:{p}"))
+        .collect::<Vec<_>>()
+        .join(";");
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes = Vec::new();
+    for i in 0..3 {
+        let home = dir.path().join(format!("n{i}"));
+        std::fs::create_dir_all(&home).unwrap();
+        let conf = home.join("namesrv.properties");
+        // What a Java NameServer with its controller is started from.
+        std::fs::write(
+            &conf,
+            format!(
+                "listenPort={}\nkvConfigPath={}\nconfigStorePath={}\n\
+                 enableControllerInNamesrv=true\ncontrollerDLegerGroup=group1\n\
+                 controllerDLegerPeers={peers}\ncontrollerDLegerSelfId=n{i}\n\
+                 controllerStorePath={}\n",
+                free_port(),
+                home.join("kvConfig.json").display(),
+                home.join("namesrv.properties.store").display(),
+                home.join("controller").display(),
+            ),
+        )
+        .unwrap();
+        let ready = home.join("ready");
+        let mut child = Command::new(common::binary())
+            .arg("-c")
+            .arg(&conf)
+            .arg("--ready-file")
+            .arg(&ready)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let text = common::wait_ready(&mut child, &ready);
+        let addr = common::ready_address(&text, "namesrv").expect("namesrv address");
+        let http = common::ready_address(&text, "http");
+        nodes.push((Killed(child), addr, http));
+    }
+    let with_http = nodes.iter().filter(|(_, _, http)| http.is_some()).count();
+    assert!(
+        with_http <= 1,
+        "{with_http} NameServers on one default port"
+    );
+    for (_, addr, _) in &nodes {
+        let mut c = Client::connect(*addr);
+        assert_eq!(c.call(common::route_request("NoSuchTopic")).code, 17);
+    }
+    eventually(BOUND, "one leader named by all three", || {
+        let seen: Vec<_> = ports
+            .iter()
+            .map(|&p| {
+                try_call(p, request(1005, &[]))
+                    .and_then(|m| ext(&m, "controllerLeaderAddress").map(str::to_string))
+            })
+            .collect();
+        seen[0].is_some() && seen.iter().all(|s| *s == seen[0])
+    });
+}

@@ -232,6 +232,9 @@ pub struct Config {
     pub namesrv: NamesrvConfig,
     pub server: ServerConfig,
     pub tls: TlsConfig,
+    /// Whether `httpListenPort` was given (file, -D or the store): a port
+    /// asked for must be bound, the default may be given up on a shared host.
+    pub http_port_explicit: bool,
 }
 
 impl Config {
@@ -280,6 +283,9 @@ impl Config {
     ) -> Result<Vec<String>, ConfigError> {
         let mut unknown = Vec::new();
         for (key, value) in pairs {
+            if key == "httpListenPort" {
+                self.http_port_explicit = true;
+            }
             if !self.set(key, value)? {
                 unknown.push(key.clone());
             }
