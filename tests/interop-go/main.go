@@ -32,7 +32,7 @@ import (
 )
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: interop-go produce|consume|create-topic|send-unknown -namesrv ADDR [flags]")
+	fmt.Fprintln(os.Stderr, "usage: interop-go produce|consume|create-topic|send-unknown -namesrv ADDR|-nsdomain URL [flags]")
 	os.Exit(2)
 }
 
@@ -46,6 +46,7 @@ func main() {
 	cmd := os.Args[1]
 	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
 	namesrv := fs.String("namesrv", "", "NameServer address(es), ';'-separated")
+	nsdomain := fs.String("nsdomain", "", "address server URL (the client's HTTP resolver) instead of -namesrv")
 	topic := fs.String("topic", "", "topic")
 	body := fs.String("body", "", "message body (produce, consume)")
 	group := fs.String("group", "", "producer or consumer group (default: one per run)")
@@ -57,9 +58,12 @@ func main() {
 	if err := fs.Parse(os.Args[2:]); err != nil || fs.NArg() != 0 {
 		usage()
 	}
-	if *namesrv == "" || *topic == "" {
-		fmt.Fprintln(os.Stderr, "-namesrv and -topic are required")
+	if (*namesrv == "" && *nsdomain == "") || *topic == "" {
+		fmt.Fprintln(os.Stderr, "-namesrv (or -nsdomain) and -topic are required")
 		os.Exit(2)
+	}
+	if *nsdomain != "" {
+		httpResolver = primitive.NewHttpResolver("nsaddr", *nsdomain)
 	}
 	time.AfterFunc(*deadline, func() {
 		fmt.Fprintf(os.Stderr, "%s: not done within %v\n", cmd, *deadline)
@@ -102,13 +106,24 @@ func printJSON(v interface{}) {
 	fmt.Println(string(line))
 }
 
+// httpResolver, when set by -nsdomain, finds the NameServers instead of -namesrv.
+var httpResolver primitive.NsResolver
+
+// resolver is how every client of this run finds its NameServers.
+func resolver(addrs []string) primitive.NsResolver {
+	if httpResolver != nil {
+		return httpResolver
+	}
+	return primitive.NewPassthroughResolver(addrs)
+}
+
 func newProducer(addrs []string, group, instance string) (interface {
 	Start() error
 	Shutdown() error
 	SendSync(context.Context, ...*primitive.Message) (*primitive.SendResult, error)
 }, error) {
 	p, err := producer.NewDefaultProducer(
-		producer.WithNsResolver(primitive.NewPassthroughResolver(addrs)),
+		producer.WithNsResolver(resolver(addrs)),
 		producer.WithGroupName(group),
 		producer.WithInstanceName(instance),
 		producer.WithRetry(2),
@@ -149,7 +164,7 @@ func produce(addrs []string, group, instance, topic, body string) error {
 
 func consume(addrs []string, group, instance, topic, body string, timeout time.Duration) error {
 	c, err := consumer.NewPushConsumer(
-		consumer.WithNsResolver(primitive.NewPassthroughResolver(addrs)),
+		consumer.WithNsResolver(resolver(addrs)),
 		consumer.WithGroupName(group),
 		consumer.WithInstance(instance),
 		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
@@ -203,7 +218,7 @@ func consume(addrs []string, group, instance, topic, body string, timeout time.D
 // transport errors only, so the route read through the NameServer is the
 // proof that the broker created and registered it.
 func createTopic(addrs []string, broker, topic string, queues int, timeout time.Duration) error {
-	a, err := admin.NewAdmin(admin.WithResolver(primitive.NewPassthroughResolver(addrs)))
+	a, err := admin.NewAdmin(admin.WithResolver(resolver(addrs)))
 	if err != nil {
 		return err
 	}
@@ -284,7 +299,7 @@ func sendUnknown(addrs []string, group, instance, topic string, bound time.Durat
 	} else {
 		out["result"] = res.String()
 	}
-	a, aerr := admin.NewAdmin(admin.WithResolver(primitive.NewPassthroughResolver(addrs)))
+	a, aerr := admin.NewAdmin(admin.WithResolver(resolver(addrs)))
 	if aerr != nil {
 		return aerr
 	}

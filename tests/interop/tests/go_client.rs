@@ -227,3 +227,36 @@ fn go_client_routes_through_namesrv_to_a_java_5_5_0_broker() {
         produced["queueId"], produced["queueOffset"], consumed["millis"]
     );
 }
+
+/// Issue 24 item 3: the Go client given only the address server's URL (its
+/// HTTP resolver, no NameServer address) finds our NameServer through
+/// `/rocketmq/nsaddr` and gets its answers.
+#[test]
+fn go_client_finds_namesrv_through_the_address_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = go_client_bin(dir.path());
+    let namesrv = Namesrv::start_with_http(&dir.path().join("ns"), &[]);
+    let http = namesrv.http.expect("HTTP listener");
+    let url = format!("http://{http}/rocketmq/nsaddr");
+    let unknown = "GoResolverNoSuchTopic";
+    let sent = go(
+        &bin,
+        &[
+            "send-unknown",
+            "-nsdomain",
+            &url,
+            "-topic",
+            unknown,
+            "-bound",
+            "10000ms",
+        ],
+    )
+    .ok("send-unknown through the HTTP resolver");
+    assert_eq!(sent["failed"], true, "{sent}");
+    // The answers came from our NameServer, found through the resolver.
+    assert_eq!(
+        sent["namesrvAnswers"],
+        serde_json::json!({ unknown: "TOPIC_NOT_EXIST", "TBW102": "TOPIC_NOT_EXIST" }),
+        "{sent}"
+    );
+}
