@@ -529,4 +529,85 @@ mod tests {
         assert!(text.contains("namesrv_uptime_seconds 7"), "{text}");
         assert!(text.trim_end().ends_with("# EOF"), "{text}");
     }
+
+    /// Every `namesrv_*` metric the alert rules and the Grafana dashboard in
+    /// `deploy/` name is one this registry exports (in the 0.0.4 names
+    /// Prometheus stores), with every family recorded at least once.
+    #[test]
+    fn deploy_files_name_only_exported_metrics() {
+        let m = Metrics::new(true);
+        let took = Duration::from_millis(1);
+        m.record_request(
+            Some(RequestCode::REGISTER_BROKER),
+            Some(ResponseCode::SUCCESS),
+            took,
+        );
+        m.route_cache_hit();
+        m.registered("full", 10);
+        m.registration_parsed(took);
+        m.kv_written(took);
+        m.tls_handshake("ok");
+        m.connection_opened();
+        m.frame_refused();
+        m.controller_raft("n0", "Leader", 1, true);
+        m.controller_leader_changed("n0");
+        m.controller_election("n0", true, took);
+        m.removed("timeout", 1);
+        let open_metrics = m.render(
+            RouteGauges {
+                brokers_per_cluster: vec![("C1".into(), 1)],
+                broker_groups: 1,
+                topics: 1,
+                queue_entries: 1,
+            },
+            Duration::from_secs(1),
+        );
+        let scrape = text::to_prometheus(&open_metrics);
+        let families: Vec<(&str, &str)> = scrape
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split_once(' '))
+            .collect();
+        let exported = |name: &str| {
+            families.iter().any(|(family, kind)| {
+                name == *family
+                    || (*kind == "histogram"
+                        && ["_bucket", "_sum", "_count"]
+                            .iter()
+                            .any(|s| name.strip_suffix(s) == Some(family)))
+            })
+        };
+        let files = [
+            (
+                "alert rules",
+                include_str!("../../deploy/prometheus/namesrv-alerts.yml"),
+            ),
+            (
+                "dashboard",
+                include_str!("../../deploy/grafana/namesrv-dashboard.json"),
+            ),
+        ];
+        for (what, file) in files {
+            let mut named = 0;
+            let mut rest = file;
+            while let Some(at) = rest.find("namesrv_") {
+                let tail = &rest[at..];
+                let end = tail
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(tail.len());
+                let name = &tail[..end];
+                assert!(
+                    exported(name),
+                    "{what} name {name}, which is not exported:\n{scrape}"
+                );
+                named += 1;
+                rest = &tail[end..];
+            }
+            assert!(named > 0, "{what} name no metric");
+        }
+        let dashboard: serde_json::Value = serde_json::from_str(files[1].1).unwrap();
+        assert!(dashboard["panels"]
+            .as_array()
+            .is_some_and(|p| p.len() >= 10));
+    }
 }
