@@ -53,4 +53,5 @@ fi
 export GO_CLIENT_BIN="$GO_INTEROP/interop-go"
 
 # Shares the peers' target dir, so their compiled dependencies are reused.
-(cd tests/interop && CARGO_TARGET_DIR="$CACHE/target" cargo test --release -- --test-threads=1 --nocapture)
+# Arguments select tests (e.g. `--test java_differential`); none runs them all.
+(cd tests/interop && CARGO_TARGET_DIR="$CACHE/target" cargo test --release "$@" -- --test-threads=1 --nocapture)

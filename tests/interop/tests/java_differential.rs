@@ -394,7 +394,7 @@ fn admin_commands_print_alike(fleet: &Fleet) {
         assert!(out.status.success());
         namesrv_config_lines(&printed(&out, addr))
     };
-    // Deliberate: ours also prints its own two keys (README).
+    // Deliberate: ours also prints its own keys (docs/operating.md).
     let (ours_config, java_config) = (config(&ours), config(&java));
     let only_ours: Vec<&String> = ours_config
         .iter()
@@ -410,7 +410,13 @@ fn admin_commands_print_alike(fleet: &Fleet) {
         .collect();
     assert_eq!(
         keys,
-        ["frameMaxLength", "httpListenPort", "maxConnections"],
+        [
+            "addressServerDomain",
+            "addressServerList",
+            "frameMaxLength",
+            "httpListenPort",
+            "maxConnections"
+        ],
         "{only_ours:?}"
     );
     assert!(only_java.is_empty(), "getNamesrvConfig lacks {only_java:?}");
