@@ -74,13 +74,7 @@ impl Cluster {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect()
         };
-        let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
-        let peers = ports
-            .iter()
-            .enumerate()
-            .map(|(i, p)| format!("n{i}-127.0.0.1:{p}"))
-            .collect::<Vec<_>>()
-            .join(";");
+        let (ports, peers) = common::controller_peers(n);
         let mut cluster = Cluster {
             ports,
             peers,
@@ -990,11 +984,9 @@ fn a_new_leader_does_not_elect_over_a_master_it_has_not_heard_from_yet() {
     assert_eq!(master_of(lp), (Some("1".into()), Some("1".into())));
 }
 
-/// Requests written back to back in one segment are all answered on the
-/// same connection, each matched by its opaque.
-#[test]
-fn the_controller_port_answers_pipelined_requests() {
-    let (_server, port, _stores) = one_node();
+/// [`one_node`] once its controller answers, and a connection to it.
+fn one_node_connected() -> (Server, tempfile::TempDir, Client) {
+    let (server, port, stores) = one_node();
     eventually(BOUND, "the controller answers", || {
         try_call(port, request(1005, &[])).is_some()
     });
@@ -1002,7 +994,14 @@ fn the_controller_port_answers_pipelined_requests() {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    let mut c = Client::from_stream(stream);
+    (server, stores, Client::from_stream(stream))
+}
+
+/// Requests written back to back in one segment are all answered on the
+/// same connection, each matched by its opaque.
+#[test]
+fn the_controller_port_answers_pipelined_requests() {
+    let (_server, _stores, mut c) = one_node_connected();
     let mut bytes = Vec::new();
     let mut sent = Vec::new();
     for i in 0..20 {
@@ -1029,15 +1028,7 @@ fn the_controller_port_answers_pipelined_requests() {
 /// answered before its connection closes.
 #[test]
 fn the_controller_port_drains_on_shutdown() {
-    let (mut server, port, _stores) = one_node();
-    eventually(BOUND, "the controller answers", || {
-        try_call(port, request(1005, &[])).is_some()
-    });
-    let stream = TcpStream::connect(addr(port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut c = Client::from_stream(stream);
+    let (mut server, _stores, mut c) = one_node_connected();
     // The connection is open and idle before the signal.
     let mut first = request(1010, &[]);
     first.opaque = c.next_opaque();
@@ -1074,13 +1065,7 @@ impl Drop for Killed {
 /// port; the others warn and go without), and the controllers elect.
 #[test]
 fn three_java_style_name_servers_share_a_host() {
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let peers = ports
-        .iter()
-        .enumerate()
-        .map(|(i, p)| format!("n{i}-127.0.0.1:{p}"))
-        .collect::<Vec<_>>()
-        .join(";");
+    let (ports, peers) = common::controller_peers(3);
     let dir = tempfile::tempdir().unwrap();
     let mut nodes = Vec::new();
     for i in 0..3 {

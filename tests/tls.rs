@@ -504,18 +504,7 @@ fn enforcing_serves_http_over_tls_only() {
 /// be elected among three nodes.
 #[test]
 fn the_controller_port_enforces_tls_and_raft_runs_over_it() {
-    let ports: Vec<u16> = (0..3)
-        .map(|_| {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        })
-        .collect();
-    let peers = ports
-        .iter()
-        .enumerate()
-        .map(|(i, p)| format!("n{i}-127.0.0.1:{p}"))
-        .collect::<Vec<_>>()
-        .join(";");
+    let (ports, peers) = common::controller_peers(3);
     let stores = tempfile::tempdir().unwrap();
     let pem_dir = tempfile::tempdir().unwrap();
     let pem = self_signed(pem_dir.path(), "localhost");

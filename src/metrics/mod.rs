@@ -485,6 +485,20 @@ fn resident_bytes() -> Option<u64> {
 mod tests {
     use super::*;
 
+    /// `m` rendered with one cluster of 3 brokers, 2 groups, 5 topics, 9
+    /// queue entries, 7 s up.
+    fn render_sample(m: &Metrics) -> String {
+        m.render(
+            RouteGauges {
+                brokers_per_cluster: vec![("C1".into(), 3)],
+                broker_groups: 2,
+                topics: 5,
+                queue_entries: 9,
+            },
+            Duration::from_secs(7),
+        )
+    }
+
     #[test]
     fn the_text_has_every_family_with_its_help_and_values() {
         let m = Metrics::new(true);
@@ -495,15 +509,7 @@ mod tests {
         );
         m.removed("timeout", 2);
         m.removed("unregister", 0);
-        let text = m.render(
-            RouteGauges {
-                brokers_per_cluster: vec![("C1".into(), 3)],
-                broker_groups: 2,
-                topics: 5,
-                queue_entries: 9,
-            },
-            Duration::from_secs(7),
-        );
+        let text = render_sample(&m);
         assert!(
             text.contains(
                 "namesrv_requests_total{code=\"GET_ROUTEINFO_BY_TOPIC\",response=\"SUCCESS\"} 1"
@@ -553,16 +559,7 @@ mod tests {
         m.controller_leader_changed("n0");
         m.controller_election("n0", true, took);
         m.removed("timeout", 1);
-        let open_metrics = m.render(
-            RouteGauges {
-                brokers_per_cluster: vec![("C1".into(), 1)],
-                broker_groups: 1,
-                topics: 1,
-                queue_entries: 1,
-            },
-            Duration::from_secs(1),
-        );
-        let scrape = text::to_prometheus(&open_metrics);
+        let scrape = text::to_prometheus(&render_sample(&m));
         let families: Vec<(&str, &str)> = scrape
             .lines()
             .filter_map(|l| l.strip_prefix("# TYPE "))
