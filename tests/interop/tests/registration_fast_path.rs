@@ -187,8 +187,12 @@ fn periodic_re_registrations_take_the_fast_path_and_a_topic_change_does_not() {
             .and_then(|n| n.parse().ok())
             .unwrap_or(0)
     };
+    // Of its ~1,015 topics, the run holding the rewritten topic is read in
+    // full and the rest reused. Runs are cut by a seeded digest, so that
+    // run's length differs from process to process, up to 128 topics (it
+    // was 128 in one run, leaving 887 reused): the bound allows for it.
     assert!(
-        big.iter().any(|l| reused(l) >= 900),
+        big.iter().any(|l| reused(l) >= 850),
         "fast5big's table after the change was not read against the one before"
     );
 }
