@@ -14,8 +14,8 @@ mod rust_peers;
 
 pub use diff::{normalise, Body, Comparison, Difference, Differential, Observed};
 pub use java::{
-    java_peers_dir, mqadmin, mqadmin_with, seed_topics, JavaBroker, JavaBrokerConf, JavaControllerNamesrv,
-    JavaNamesrv, JavaProcess, JavaVersion, ToolOutput,
+    java_peers_dir, mqadmin, mqadmin_with, seed_topics, JavaBroker, JavaBrokerConf,
+    JavaControllerNamesrv, JavaNamesrv, JavaProcess, JavaVersion, ToolOutput,
 };
 pub use namesrv::{admin_bin, namesrv_admin, namesrv_bin, Namesrv};
 pub use process::{free_broker_port, wait_for};
