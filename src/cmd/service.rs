@@ -25,12 +25,15 @@ pub struct NameServer {
 
 impl Service for NameServer {
     fn limits(&self) -> Limits {
+        // One read of the configuration: parking_lot's read lock is not
+        // reentrant, and a second one under the first can deadlock behind a
+        // waiting UPDATE_NAMESRV_CONFIG.
         let config = self.shared.config();
         let s = &config.server;
         Limits {
             max_connections: s.max_connections.max(1) as usize,
             idle: Duration::from_secs(s.server_channel_max_idle_time_seconds.max(1) as u64),
-            max_frame: self.shared.max_frame(),
+            max_frame: s.max_frame(),
             drain_wait: Duration::from_secs(s.shutdown_wait_time_seconds.max(1) as u64),
             // Every request is answered in order: none waits on anything slow.
             max_in_flight: 1,

@@ -220,6 +220,13 @@ config_struct! {
     }
 }
 
+impl ServerConfig {
+    /// `frameMaxLength` as a size.
+    pub fn max_frame(&self) -> usize {
+        usize::try_from(self.frame_max_length).unwrap_or(usize::MAX)
+    }
+}
+
 impl TlsConfig {
     /// Whether `key` is one of ours (they are read at start-up only).
     pub fn is_tls_key(key: &str) -> bool {

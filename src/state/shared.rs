@@ -77,7 +77,7 @@ impl Shared {
     }
 
     pub fn max_frame(&self) -> usize {
-        usize::try_from(self.config().server.frame_max_length).unwrap_or(usize::MAX)
+        self.config().server.max_frame()
     }
 
     pub fn now_ms() -> i64 {
