@@ -125,6 +125,7 @@ fn readiness_waits_for_service_and_health_does_not() {
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["reason"], "needWaitForService");
     assert_eq!(get_json(port, "/healthz").0, 200);
+    assert_eq!(get_json(port, "/livez").0, 200);
     let (_other, plain) = start(&[]);
     assert_eq!(get_json(plain, "/readyz").0, 200);
 }

@@ -57,6 +57,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(page::index))
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
+        // Kubernetes' name for the same probe.
+        .route("/livez", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/v1/clusters", get(api::clusters))
         .route("/api/v1/topics", get(api::topics))
