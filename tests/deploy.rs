@@ -85,11 +85,17 @@ fn systemd_analyze(args: &[&str], unit: &Path) -> (bool, String) {
 /// to exist.
 fn unit_copy(dir: &Path, exec: &str) -> PathBuf {
     let text = read(&deploy("systemd/namesrv.service"));
-    assert!(text.contains("ExecStart=/usr/local/bin/namesrv -c "), "{text}");
+    assert!(
+        text.contains("ExecStart=/usr/local/bin/namesrv -c "),
+        "{text}"
+    );
     let path = dir.join("namesrv.service");
     std::fs::write(
         &path,
-        text.replace("ExecStart=/usr/local/bin/namesrv ", &format!("ExecStart={exec} ")),
+        text.replace(
+            "ExecStart=/usr/local/bin/namesrv ",
+            &format!("ExecStart={exec} "),
+        ),
     )
     .unwrap();
     path
@@ -101,7 +107,10 @@ fn systemd_unit_verifies_and_is_hardened() {
     let unit = unit_copy(dir.path(), env!("CARGO_BIN_EXE_namesrv"));
     // verify exits 0 on an unknown or misspelt key and only warns: any output fails.
     let (ok, text) = systemd_analyze(&["verify"], &unit);
-    assert!(ok && text.trim().is_empty(), "systemd-analyze verify:\n{text}");
+    assert!(
+        ok && text.trim().is_empty(),
+        "systemd-analyze verify:\n{text}"
+    );
 
     // The check is live: a missing binary fails it.
     let broken = unit_copy(dir.path(), "/nonexistent/namesrv");
@@ -112,7 +121,10 @@ fn systemd_unit_verifies_and_is_hardened() {
     let unit = unit_copy(dir.path(), env!("CARGO_BIN_EXE_namesrv"));
     let (ok, text) = systemd_analyze(&["security", "--offline=yes", "--threshold=20"], &unit);
     assert!(ok, "systemd-analyze security --offline=yes:\n{text}");
-    assert!(text.contains("Overall exposure level for namesrv.service"), "{text}");
+    assert!(
+        text.contains("Overall exposure level for namesrv.service"),
+        "{text}"
+    );
 
     let text = read(&deploy("systemd/namesrv.service"));
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
@@ -143,7 +155,10 @@ fn systemd_unit_verifies_and_is_hardened() {
         .find_map(|l| l.strip_prefix("TimeoutStopSec="))
         .and_then(|v| v.trim_end_matches('s').parse().ok())
         .expect("TimeoutStopSec=<seconds>s");
-    assert!(stop > 30, "TimeoutStopSec={stop}s does not cover a 30 s drain");
+    assert!(
+        stop > 30,
+        "TimeoutStopSec={stop}s does not cover a 30 s drain"
+    );
 }
 
 // --- container ---------------------------------------------------------------
@@ -241,11 +256,20 @@ fn entrypoint_runs_the_nameserver_as_javas_image_is_started() {
             assert_eq!(e.value("exe"), "namesrv", "{shell} {args:?}");
             assert_eq!(e.args(), ["-c", CONF], "{shell} {args:?}");
             // exec'd: the binary is the process started, so SIGTERM reaches it.
-            assert_eq!(e.value("pid"), e.pid.to_string(), "{shell} {args:?}: not exec'd");
+            assert_eq!(
+                e.value("pid"),
+                e.pid.to_string(),
+                "{shell} {args:?}: not exec'd"
+            );
             assert!(e.stderr.is_empty(), "{shell} {args:?}: {}", e.stderr);
         }
         // A -c of the caller's is kept, not doubled.
-        let e = entrypoint(shell, &bin, &[], &["namesrv", "-c", "/etc/x.properties", "-p"]);
+        let e = entrypoint(
+            shell,
+            &bin,
+            &[],
+            &["namesrv", "-c", "/etc/x.properties", "-p"],
+        );
         assert_eq!(e.args(), ["-c", "/etc/x.properties", "-p"], "{shell}");
         let e = entrypoint(shell, &bin, &[], &["-p"]);
         assert_eq!(e.args(), ["-c", CONF, "-p"], "{shell}");
@@ -266,7 +290,11 @@ fn entrypoint_ignores_the_jvm_options_once_and_passes_namesrv_addr_to_the_admin_
         ];
         let e = entrypoint(shell, &bin, &jvm, &["sh", "mqnamesrv"]);
         assert!(e.ok, "{shell}: {}", e.stderr);
-        assert_eq!(e.args(), ["-c", CONF], "{shell}: JVM options reached namesrv");
+        assert_eq!(
+            e.args(),
+            ["-c", CONF],
+            "{shell}: JVM options reached namesrv"
+        );
         let said: Vec<&str> = e.stderr.lines().collect();
         assert_eq!(
             said,
@@ -290,7 +318,11 @@ fn entrypoint_ignores_the_jvm_options_once_and_passes_namesrv_addr_to_the_admin_
             assert!(e.ok, "{shell} {tool}: {}", e.stderr);
             assert_eq!(e.value("exe"), "namesrv-admin", "{shell} {tool}");
             assert_eq!(e.args(), ["clusterList"], "{shell} {tool}");
-            assert_eq!(e.value("NAMESRV_ADDR"), "ns-a:9876;ns-b:9876", "{shell} {tool}");
+            assert_eq!(
+                e.value("NAMESRV_ADDR"),
+                "ns-a:9876;ns-b:9876",
+                "{shell} {tool}"
+            );
         }
     }
 }
@@ -319,7 +351,11 @@ fn entrypoint_derives_the_controller_id_from_the_pod_ordinal() {
             ],
             &[],
         );
-        assert_eq!(e.args(), ["-c", CONF, "-D", "controllerDLegerSelfId=n7"], "{shell}");
+        assert_eq!(
+            e.args(),
+            ["-c", CONF, "-D", "controllerDLegerSelfId=n7"],
+            "{shell}"
+        );
         // Without the switch the host name means nothing.
         let e = entrypoint(shell, &bin, &[("HOSTNAME", "namesrv-1")], &[]);
         assert_eq!(e.args(), ["-c", CONF], "{shell}");
@@ -327,7 +363,11 @@ fn entrypoint_derives_the_controller_id_from_the_pod_ordinal() {
         let e = entrypoint(shell, &bin, &[from_host, ("HOSTNAME", "namesrv")], &[]);
         assert_eq!(e.code, Some(64), "{shell}: {}{}", e.stdout, e.stderr);
         assert!(e.stdout.is_empty(), "{shell}: started: {}", e.stdout);
-        assert!(e.stderr.contains("cannot derive controllerDLegerSelfId"), "{shell}: {}", e.stderr);
+        assert!(
+            e.stderr.contains("cannot derive controllerDLegerSelfId"),
+            "{shell}: {}",
+            e.stderr
+        );
     }
 }
 
@@ -335,7 +375,9 @@ fn entrypoint_derives_the_controller_id_from_the_pod_ordinal() {
 /// names that address when nothing listens there.
 #[test]
 fn entrypoint_hands_namesrv_addr_to_the_real_admin_tool() {
-    let bin = Path::new(env!("CARGO_BIN_EXE_namesrv-admin")).parent().unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_namesrv-admin"))
+        .parent()
+        .unwrap();
     // A port nothing listens on: bound, then released.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -362,6 +404,7 @@ fn containerfile() -> String {
 fn containerfile_value(text: &str, key: &str) -> String {
     text.lines()
         .map(|l| l.trim().trim_end_matches('\\').trim())
+        .filter(|l| !l.starts_with('#'))
         .flat_map(|l| l.split_whitespace())
         .find_map(|word| word.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
         .unwrap_or_else(|| panic!("no {key}= in the Containerfile"))
@@ -379,7 +422,10 @@ fn containerfile_keeps_javas_image_layout_and_runs_as_non_root() {
         .collect();
     let froms = lines.iter().filter(|l| l.starts_with("FROM ")).count();
     assert_eq!(froms, 2, "a build stage and a runtime stage");
-    assert!(text.contains("+crt-static"), "the binary is linked statically");
+    assert!(
+        text.contains("+crt-static"),
+        "the binary is linked statically"
+    );
 
     // Java's image: user rocketmq, uid 3000, its home and version folders.
     assert_eq!(containerfile_value(&text, "uid"), "3000");
@@ -390,7 +436,11 @@ fn containerfile_keeps_javas_image_layout_and_runs_as_non_root() {
         "/home/rocketmq/rocketmq-${ROCKETMQ_VERSION}"
     );
     assert_eq!(containerfile_value(&text, "HOME"), "/home/rocketmq");
-    for dir in ["${ROCKETMQ_HOME}/conf", "/home/rocketmq/store", "/home/rocketmq/logs"] {
+    for dir in [
+        "${ROCKETMQ_HOME}/conf",
+        "/home/rocketmq/store",
+        "/home/rocketmq/logs",
+    ] {
         assert!(text.contains(dir), "the image lacks {dir}");
     }
     assert!(text.contains("conf/namesrv.properties ${ROCKETMQ_HOME}/conf/namesrv.properties"));
@@ -405,12 +455,20 @@ fn containerfile_keeps_javas_image_layout_and_runs_as_non_root() {
     assert!(lines.contains(&"EXPOSE 9876 9877 9878"), "ports");
 
     // The entrypoint is the file tested above, where the image puts it.
-    assert!(lines.contains(&"COPY --chmod=0755 deploy/container/entrypoint.sh /usr/local/bin/namesrv-entrypoint"));
+    assert!(lines.contains(
+        &"COPY --chmod=0755 deploy/container/entrypoint.sh /usr/local/bin/namesrv-entrypoint"
+    ));
     assert!(lines.contains(&r#"ENTRYPOINT ["/usr/local/bin/namesrv-entrypoint"]"#));
     // Every file the build copies from the context exists.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for line in lines.iter().filter(|l| l.starts_with("COPY ") && !l.contains("--from=")) {
-        let words: Vec<&str> = line.split_whitespace().filter(|w| !w.starts_with("--")).collect();
+    for line in lines
+        .iter()
+        .filter(|l| l.starts_with("COPY ") && !l.contains("--from="))
+    {
+        let words: Vec<&str> = line
+            .split_whitespace()
+            .filter(|w| !w.starts_with("--"))
+            .collect();
         for source in &words[1..words.len() - 1] {
             assert!(root.join(source).exists(), "COPY {source}: no such file");
         }
@@ -452,7 +510,12 @@ fn validate_manifests(files: &[PathBuf]) -> (bool, String, serde_json::Value) {
     let (ok, text) = run(Command::new(kubernetes_validate_python())
         .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/deploy-schemas/validate.py"))
         // The oldest Kubernetes still commonly run, and the newest known.
-        .args(["--kubernetes-version", "1.30.0", "--kubernetes-version", "1.37.0"])
+        .args([
+            "--kubernetes-version",
+            "1.30.0",
+            "--kubernetes-version",
+            "1.37.0",
+        ])
         .arg("--dump-json")
         .arg(&dump)
         .args(files));
@@ -479,8 +542,17 @@ fn kubernetes_manifests_validate_against_the_schemas() {
     let (ok, text, resources) = validate_manifests(&files);
     assert!(ok, "validation failed:\n{text}");
     let resources = resources.as_array().expect("resources");
-    let kinds: Vec<&str> = resources.iter().map(|r| r["kind"].as_str().unwrap()).collect();
-    for kind in ["ConfigMap", "Service", "StatefulSet", "PodDisruptionBudget", "ServiceMonitor"] {
+    let kinds: Vec<&str> = resources
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "ConfigMap",
+        "Service",
+        "StatefulSet",
+        "PodDisruptionBudget",
+        "ServiceMonitor",
+    ] {
         assert!(kinds.contains(&kind), "no {kind} in {kinds:?}");
     }
     // Each built-in kind against two Kubernetes versions, the CRD once.
@@ -493,14 +565,21 @@ fn kubernetes_manifests_validate_against_the_schemas() {
     for (file, from, to) in [
         ("namesrv.yaml", "readinessProbe:", "readinesProbe:"),
         ("namesrv.yaml", "maxUnavailable: 1", "maxUnavailable: [1]"),
-        ("servicemonitor.yaml", "interval: 15s", "interval: 15 seconds"),
+        (
+            "servicemonitor.yaml",
+            "interval: 15s",
+            "interval: 15 seconds",
+        ),
     ] {
         let text = read(&deploy(&format!("kubernetes/{file}")));
         assert!(text.contains(from), "{file}: {from}");
         let bad = dir.path().join(file);
         std::fs::write(&bad, text.replacen(from, to, 1)).unwrap();
         let (ok, out, _) = validate_manifests(&[bad]);
-        assert!(!ok && out.contains("ERROR"), "{file} with {to} passed:\n{out}");
+        assert!(
+            !ok && out.contains("ERROR"),
+            "{file} with {to} passed:\n{out}"
+        );
     }
 }
 
@@ -586,14 +665,18 @@ fn kubernetes_manifests_fit_together_and_the_nameserver_takes_their_configuratio
         assert_eq!(container[probe]["httpGet"]["port"], "http", "{probe}");
     }
     let env = container["env"].as_array().unwrap();
-    assert!(env.iter().any(|e| e["name"] == "NAMESRV_CONTROLLER_SELF_ID_FROM_HOSTNAME"
-        && e["value"] == "true"));
+    assert!(env
+        .iter()
+        .any(|e| e["name"] == "NAMESRV_CONTROLLER_SELF_ID_FROM_HOSTNAME" && e["value"] == "true"));
 
     // Non-root, read-only root file system: everything written is on a volume.
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
     assert_eq!(pod["securityContext"]["runAsUser"], 3000);
     assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
-    assert_eq!(container["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(
+        container["securityContext"]["allowPrivilegeEscalation"],
+        false
+    );
     let mounts = container["volumeMounts"].as_array().unwrap();
     let mount = |name: &str| -> &str {
         mounts
@@ -611,7 +694,10 @@ fn kubernetes_manifests_fit_together_and_the_nameserver_takes_their_configuratio
     assert_eq!(mount("config"), format!("{home}/conf"));
     let store = mount("store");
     for key in ["kvConfigPath", "configStorePath", "controllerStorePath"] {
-        assert!(prop(key).starts_with(&format!("{store}/")), "{key} is not on the volume");
+        assert!(
+            prop(key).starts_with(&format!("{store}/")),
+            "{key} is not on the volume"
+        );
     }
     let claims = spec["volumeClaimTemplates"].as_array().unwrap();
     assert!(claims.iter().any(|c| c["metadata"]["name"] == "store"));
@@ -620,7 +706,10 @@ fn kubernetes_manifests_fit_together_and_the_nameserver_takes_their_configuratio
 
     let pdb = find(resources, "PodDisruptionBudget", "namesrv");
     assert_eq!(pdb["spec"]["maxUnavailable"], 1);
-    assert!(labels_match(&pdb["spec"]["selector"]["matchLabels"], pod_labels));
+    assert!(labels_match(
+        &pdb["spec"]["selector"]["matchLabels"],
+        pod_labels
+    ));
 
     // The ServiceMonitor scrapes /metrics on the http port of the peers'
     // Service (unready pods included), and only that Service.
@@ -661,7 +750,11 @@ fn kubernetes_manifests_fit_together_and_the_nameserver_takes_their_configuratio
         &args,
     );
     assert!(e.ok, "{}{}", e.stdout, e.stderr);
-    assert!(!e.stderr.contains("unknown config property"), "{}", e.stderr);
+    assert!(
+        !e.stderr.contains("unknown config property"),
+        "{}",
+        e.stderr
+    );
     let printed = properties(&e.stdout);
     for (key, value) in &props {
         assert!(
