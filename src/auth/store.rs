@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
+
+use crate::remoting::ResponseCode;
 use serde::{Deserialize, Serialize};
 
 use super::model::{
@@ -57,6 +59,25 @@ pub enum StoreError {
     SubjectNotFound,
     #[error("The acl is not exist.")]
     AclNotFound,
+}
+
+impl StoreError {
+    /// The answer to an admin request that failed so (Java's
+    /// `AdminBrokerProcessor.handleAuthException`): refusals with their
+    /// remark, trouble with the file as a generic system error (logged by
+    /// the caller).
+    pub fn response(&self) -> (ResponseCode, String) {
+        match self {
+            StoreError::Read { .. }
+            | StoreError::Corrupt { .. }
+            | StoreError::Invalid { .. }
+            | StoreError::Write { .. } => (
+                ResponseCode::SYSTEM_ERROR,
+                "An system error occurred, please try again later.".into(),
+            ),
+            _ => (ResponseCode::NO_PERMISSION, self.to_string()),
+        }
+    }
 }
 
 /// One consistent view of users and ACLs.
@@ -590,10 +611,19 @@ mod tests {
         let blocked = dir.path().join("blocked");
         std::fs::create_dir_all(blocked.join("auth.json.tmp")).unwrap();
         let store = AuthStore::open(&blocked.join("auth.json")).unwrap();
-        assert!(matches!(
-            store.create_user("a", patch("p")),
-            Err(StoreError::Write { .. })
-        ));
+        let err = store.create_user("a", patch("p")).unwrap_err();
+        assert!(matches!(err, StoreError::Write { .. }), "{err}");
+        assert_eq!(
+            err.response(),
+            (
+                ResponseCode::SYSTEM_ERROR,
+                "An system error occurred, please try again later.".into()
+            )
+        );
+        assert_eq!(
+            StoreError::UserExists.response(),
+            (ResponseCode::NO_PERMISSION, "The user is existed".into())
+        );
         assert!(store.get_user("a").is_none());
     }
 
