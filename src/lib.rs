@@ -6,9 +6,11 @@
 //! shares: route table, KV store, notifier), `cmd` (one handler per request
 //! code), `net` (listener, connections, plaintext or TLS sockets); beside
 //! them `controller` (the RocketMQ 5 controller), `http` (metrics, API,
-//! cluster page) and `admin` (the namesrv-admin tool).
+//! cluster page), `admin` (the namesrv-admin tool) and `auth` (request
+//! signatures, users and ACLs).
 
 pub mod admin;
+pub mod auth;
 pub(crate) mod cmd;
 pub mod config;
 pub(crate) mod controller;

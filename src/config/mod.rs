@@ -1,12 +1,14 @@
 //! The effective configuration: the Java NameServer's `NamesrvConfig` and
 //! `NettyServerConfig` properties, by their Java names, with Java defaults.
 
+pub mod auth;
 pub(crate) mod fields;
 pub mod load;
 pub mod properties;
 
 use std::path::{Path, PathBuf};
 
+pub use auth::AuthConfig;
 use fields::{as_written, config_struct, home_path, PropValue};
 
 #[derive(Debug, thiserror::Error)]
@@ -239,6 +241,9 @@ pub struct Config {
     pub namesrv: NamesrvConfig,
     pub server: ServerConfig,
     pub tls: TlsConfig,
+    /// Authentication and authorization (not listed by GET_NAMESRV_CONFIG;
+    /// `AuthConfig::entries` masks its secrets).
+    pub auth: AuthConfig,
     /// Whether `httpListenPort` was given (file, -D or the store): a port
     /// asked for must be bound, the default may be given up on a shared host.
     pub http_port_explicit: bool,
@@ -249,7 +254,8 @@ impl Config {
     pub fn set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
         Ok(self.namesrv.set(key, value)?
             || self.server.set(key, value)?
-            || self.tls.set(key, value)?)
+            || self.tls.set(key, value)?
+            || self.auth.set(key, value)?)
     }
 
     pub fn get(&self, key: &str) -> Option<String> {
@@ -257,6 +263,7 @@ impl Config {
             .get(key)
             .or_else(|| self.server.get(key))
             .or_else(|| self.tls.get(key))
+            .or_else(|| self.auth.get(key))
     }
 
     /// The properties GET_NAMESRV_CONFIG reports, as Java does: NamesrvConfig
@@ -302,8 +309,13 @@ impl Config {
 
     /// Whether UPDATE_NAMESRV_CONFIG may not change `key`: Java always
     /// refuses these four, whatever `configBlackList` says, and the list
-    /// itself is among them, so it cannot be emptied remotely.
+    /// itself is among them, so it cannot be emptied remotely. Neither can
+    /// the auth keys be changed remotely: one request could otherwise turn
+    /// authentication off.
     pub fn is_black_listed(&self, key: &str) -> bool {
+        if AuthConfig::is_auth_key(key) {
+            return true;
+        }
         const ALWAYS: [&str; 4] = [
             "configBlackList",
             "configStorePath",
@@ -384,6 +396,31 @@ mod tests {
     fn black_list() {
         let c = Config::default();
         assert!(c.is_black_listed("kvConfigPath"));
+        assert!(c.is_black_listed("authenticationEnabled"));
+        assert!(c.is_black_listed("authStorePath"));
         assert!(!c.is_black_listed("listenPort"));
+    }
+
+    #[test]
+    fn auth_keys_are_set_but_not_listed() {
+        let mut c = Config::default();
+        assert!(c.set("authorizationEnabled", "true").unwrap());
+        assert!(c
+            .set(
+                "initAuthenticationUser",
+                r#"{"username":"u","password":"secret-pw"}"#
+            )
+            .unwrap());
+        assert!(c.auth.authorization_enabled);
+        assert!(!c
+            .get("initAuthenticationUser")
+            .unwrap()
+            .contains("secret-pw"));
+        assert!(!c.entries().iter().any(|(k, _)| AuthConfig::is_auth_key(k)));
+        let err = c
+            .set("authenticationWhitelist", "x")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("authenticationWhitelist"), "{err}");
     }
 }
