@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::auth::{Auth, AuthError};
 use crate::cmd;
 use crate::config::Config;
 use crate::controller::{self, ControllerConfig, ControllerError};
@@ -35,6 +36,8 @@ pub enum StartError {
     Kv(#[from] KvError),
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error("authentication store: {0}")]
+    Auth(#[from] AuthError),
     #[error("cannot listen on {addr}{role}: {source}")]
     Listen {
         addr: String,
@@ -128,6 +131,7 @@ pub async fn start(
         }
     };
     let kv = KvConfigManager::load(&config.namesrv.kv_config_path)?;
+    let auth = Arc::new(Auth::open(&config.auth)?);
     let tls_settings = tls::effective_settings(&config.tls)?;
     let bind_address = config.server.bind_address.clone();
     let (listener, local) = bind(&bind_address, config.server.listen_port, "").await?;
@@ -149,7 +153,7 @@ pub async fn start(
     };
     // One signal stops every listener.
     let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
-    let (shared, notices) = Shared::new(config, kv, bulk);
+    let (shared, notices) = Shared::new(config, kv, bulk, auth);
     // Both the NameServer and the controller port follow tls.server.mode.
     let tls = Arc::new(Tls::new(tls_settings)?);
     tracing::info!(mode = ?tls.mode(), "TLS mode (tls.server.mode)");

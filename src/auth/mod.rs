@@ -201,6 +201,47 @@ impl Auth {
         Ok(())
     }
 
+    /// Whether any request is checked at all: the dispatcher's one test
+    /// when neither is on.
+    pub fn checks_requests(&self) -> bool {
+        self.config.authentication_enabled || self.config.authorization_enabled
+    }
+
+    /// Checks that the request's user is a super user: what the NameServer
+    /// asks of requests that change its own tables (KV, configuration,
+    /// topics and permissions set by hand, users and ACLs), which Java maps
+    /// to no resource a policy could name. `what` names them in the remark.
+    pub fn require_super(
+        &self,
+        code: i32,
+        fields: &ExtFields,
+        what: &str,
+        source_ip: IpAddr,
+    ) -> Result<(), Refusal> {
+        if !self.config.authorization_enabled
+            || self.exempt(code, &self.config.authorization_whitelist, source_ip)
+        {
+            return Ok(());
+        }
+        let Some(username) = fields.get(signature::ACCESS_KEY) else {
+            return Err(Refusal::new(
+                "Authorization failed. Please verify your access rights and try again.",
+            ));
+        };
+        match self.store.get_user(username) {
+            None => Err(Refusal::new(format!("User:{username} not found."))),
+            Some(user) if user.user_status == UserStatus::Disable => {
+                Err(Refusal::new(format!("User:{username} is disabled.")))
+            }
+            Some(user) if user.user_type == model::UserType::Super => Ok(()),
+            Some(_) => Err(Refusal::new(format!(
+                "{} has no permission to access {what} from {}, only super users may.",
+                model::subject_key(username),
+                cidr::canonical(source_ip)
+            ))),
+        }
+    }
+
     /// A whitelisted request code (Java's whitelists) or source (ours).
     fn exempt(&self, code: i32, codes: &crate::config::auth::CodeList, source_ip: IpAddr) -> bool {
         codes.contains(code)

@@ -2,6 +2,8 @@
 //! and body and applying itself to the shared state. `dispatch` routes a
 //! decoded request to its handler and turns errors into error responses.
 
+mod access;
+mod auth_admin;
 mod broker_heartbeat;
 mod broker_perm;
 mod get_broker_cluster_info;
@@ -16,8 +18,10 @@ mod topic_admin;
 mod topic_list;
 mod unregister_broker;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
+use crate::auth::Refusal;
 use crate::remoting::{FrameHead, HeadFirst, RemotingCommand, RequestCode, ResponseCode};
 use crate::route::registration::MAPPING_VERSION_WINDOW;
 use crate::route::ConnId;
@@ -54,6 +58,8 @@ where
 #[derive(Debug, Clone, Copy)]
 pub struct Origin {
     pub conn: ConnId,
+    /// The peer's address (unspecified when the socket could not say).
+    pub source: IpAddr,
 }
 
 /// Serves one request. `None` for one-way requests, which get no answer.
@@ -65,6 +71,17 @@ pub async fn dispatch(
     let oneway = req.is_oneway();
     let started = std::time::Instant::now();
     let code = RequestCode::from_value(req.code);
+    let checked = shared.auth.checks_requests();
+    if checked {
+        if let Err(refusal) = access::check(&shared.auth, code, &req, origin.source) {
+            audit(shared, origin, &req, Err(&refusal.remark));
+            let response = req.response(Refusal::CODE, Some(refusal.remark));
+            shared
+                .metrics
+                .record_request(code, Some(Refusal::CODE), started.elapsed());
+            return (!oneway).then_some(response);
+        }
+    }
     let response = match code {
         Some(code) => match serve(shared, origin, code, &req).await {
             Ok(response) => response,
@@ -75,12 +92,45 @@ pub async fn dispatch(
         },
         None => not_supported(&req),
     };
+    if checked && code.is_some_and(access::changes_state) {
+        audit(shared, origin, &req, Ok(response.code));
+    }
     shared.metrics.record_request(
         code,
         ResponseCode::from_value(response.code),
         started.elapsed(),
     );
     (!oneway).then_some(response)
+}
+
+/// Logs a request that changes state (or was refused) once, with who sent
+/// it from where and what came of it. A broker's periodic registration is
+/// logged at debug level: at info, a fleet would drown the rest.
+fn audit(shared: &Shared, origin: Origin, req: &RemotingCommand, outcome: Result<i32, &str>) {
+    let user = req
+        .ext_fields
+        .get(crate::auth::signature::ACCESS_KEY)
+        .map_or("-", String::as_str);
+    let source = origin.source;
+    let code = req.code;
+    match outcome {
+        Err(remark) => {
+            shared.metrics.audited("refused");
+            tracing::warn!(target: "namesrv::audit", user, %source, code, remark, "request refused");
+        }
+        Ok(answer) => {
+            shared.metrics.audited("allowed");
+            let routine = matches!(
+                RequestCode::from_value(code),
+                Some(RequestCode::REGISTER_BROKER | RequestCode::UNREGISTER_BROKER)
+            );
+            if routine {
+                tracing::debug!(target: "namesrv::audit", user, %source, code, answer, "request served");
+            } else {
+                tracing::info!(target: "namesrv::audit", user, %source, code, answer, "request served");
+            }
+        }
+    }
 }
 
 /// Which frames the connection hands over head first, to [`serve_head`]:
@@ -176,6 +226,12 @@ async fn serve(
                 .await
         }
         GET_NAMESRV_CONFIG => Ok(namesrv_config::get(shared, req)),
+        AUTH_CREATE_USER | AUTH_UPDATE_USER | AUTH_DELETE_USER | AUTH_GET_USER | AUTH_LIST_USER
+        | AUTH_CREATE_ACL | AUTH_UPDATE_ACL | AUTH_DELETE_ACL | AUTH_GET_ACL | AUTH_LIST_ACL => {
+            auth_admin::AuthAdmin::parse(code, req)?
+                .apply(shared, req)
+                .await
+        }
         // Sent by us to brokers, never served.
         NOTIFY_MIN_BROKER_ID_CHANGE => Ok(not_supported(req)),
         // Broker and controller requests (the admin tool sends them): a

@@ -4,6 +4,7 @@
 //! registered over it.
 
 use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,7 +54,7 @@ impl Service for NameServer {
     }
 
     fn serve_head(&self, conn: Conn, head: &FrameHead) -> Option<Option<RemotingCommand>> {
-        serve_head(&self.shared, Origin { conn: conn.id }, head)
+        serve_head(&self.shared, origin(conn), head)
     }
 
     fn call(
@@ -61,11 +62,20 @@ impl Service for NameServer {
         conn: Conn,
         req: RemotingCommand,
     ) -> impl Future<Output = Option<RemotingCommand>> + Send {
-        dispatch(&self.shared, Origin { conn: conn.id }, req)
+        dispatch(&self.shared, origin(conn), req)
     }
 
     fn closed(&self, conn: Conn) {
         self.shared.connection_closed(conn.id);
+    }
+}
+
+fn origin(conn: Conn) -> Origin {
+    Origin {
+        conn: conn.id,
+        source: conn
+            .peer
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.ip()),
     }
 }
 

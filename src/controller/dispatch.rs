@@ -26,7 +26,7 @@ pub async fn dispatch(
 ) -> Option<RemotingCommand> {
     if network::is_raft_code(req.code) {
         let from = network::sender(&req);
-        if !ctl.raft_peers.admits(from, source) {
+        if !ctl.raft_peers.admits(from, source).await {
             tracing::warn!(?from, ?source, "raft request from a non-peer refused");
             return Some(req.response(
                 ResponseCode::NO_PERMISSION,

@@ -86,9 +86,7 @@ pub async fn start(
     metrics: Arc<Metrics>,
 ) -> Result<Running, StartError> {
     let peers = config.peers()?;
-    let raft_peers = RaftPeers::resolve(&peers)
-        .await
-        .map_err(StartError::Peers)?;
+    let raft_peers = RaftPeers::resolve(&peers).await;
     let me = peers.me().clone();
     let addr = format!("{bind_host}:{}", me.port);
     let listener = TcpListener::bind(&addr)

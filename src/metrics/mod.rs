@@ -100,6 +100,8 @@ pub struct Metrics {
     route_cache_hits: Counter,
     route_cache_misses: Counter,
     tls_handshakes: Family<ResultLabel, Counter>,
+    /// Audited (state-changing or refused) requests, by outcome.
+    audited: Family<ResultLabel, Counter>,
     registration_parse_seconds: LatencyHistogram,
     kv_writes: Counter,
     kv_write_seconds: LatencyHistogram,
@@ -147,6 +149,7 @@ impl Metrics {
             route_cache_hits: Counter::default(),
             route_cache_misses: Counter::default(),
             tls_handshakes: Family::default(),
+            audited: Family::default(),
             registration_parse_seconds: LatencyHistogram::default(),
             kv_writes: Counter::default(),
             kv_write_seconds: LatencyHistogram::default(),
@@ -214,6 +217,11 @@ impl Metrics {
             "tls_handshakes",
             "TLS handshakes on the remoting and HTTP ports, by result (ok, failed)",
             m.tls_handshakes.clone(),
+        );
+        registry.register(
+            "audited_requests",
+            "Requests that change state or were refused by authentication or authorization, by result (allowed, refused)",
+            m.audited.clone(),
         );
         registry.register(
             "registration_parse_duration_seconds",
@@ -367,6 +375,12 @@ impl Metrics {
         if self.enabled {
             self.kv_writes.inc();
             self.kv_write_seconds.observe(took);
+        }
+    }
+
+    pub fn audited(&self, result: &'static str) {
+        if self.enabled {
+            self.audited.get_or_create(&ResultLabel { result }).inc();
         }
     }
 

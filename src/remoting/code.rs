@@ -72,6 +72,17 @@ wire_enum! {
         GET_BROKER_MEMBER_GROUP = 901,
         BROKER_HEARTBEAT = 904,
         NOTIFY_MIN_BROKER_ID_CHANGE = 905,
+        // Auth 2.0 administration (users and ACLs).
+        AUTH_CREATE_USER = 3001,
+        AUTH_UPDATE_USER = 3002,
+        AUTH_DELETE_USER = 3003,
+        AUTH_GET_USER = 3004,
+        AUTH_LIST_USER = 3005,
+        AUTH_CREATE_ACL = 3006,
+        AUTH_UPDATE_ACL = 3007,
+        AUTH_DELETE_ACL = 3008,
+        AUTH_GET_ACL = 3009,
+        AUTH_LIST_ACL = 3010,
         // Served by brokers and controllers; sent by the admin tool.
         GET_BROKER_RUNTIME_INFO = 28,
         DELETE_TOPIC_IN_BROKER = 215,

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use parking_lot::{RwLock, RwLockReadGuard};
 use tokio::sync::{broadcast, mpsc};
 
+use crate::auth::Auth;
 use crate::config::Config;
 use crate::metrics::{Metrics, RouteGauges};
 use crate::net::registry::ConnRegistry;
@@ -31,6 +32,9 @@ pub struct Shared {
     connections: ConnRegistry,
     /// Where the NameServer port is bound, once it is (`listenPort` may be 0).
     listen_addr: OnceLock<SocketAddr>,
+    /// Users, ACLs and the checks made with them; the auth keys cannot be
+    /// changed at run time, so it is read without the config lock.
+    pub auth: Arc<Auth>,
 }
 
 impl Shared {
@@ -39,6 +43,7 @@ impl Shared {
         config: Config,
         kv: KvConfigManager,
         bulk: BulkPool,
+        auth: Arc<Auth>,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<MinBrokerIdNotice>) {
         let (notices, rx) = mpsc::unbounded_channel();
         // Nothing can read metrics without the HTTP listener.
@@ -54,6 +59,7 @@ impl Shared {
             notices,
             connections: ConnRegistry::default(),
             listen_addr: OnceLock::new(),
+            auth,
         });
         (shared, rx)
     }

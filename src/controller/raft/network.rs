@@ -4,11 +4,14 @@
 //! reply's body is the JSON of openraft's `Result`.
 //!
 //! Only configured peers may speak raft: the claimed node id must be in the
-//! peer list and the connection must come from one of the peers' hosts.
+//! peer list and the connection must come from one of the peers' hosts
+//! (their names looked up again when a peer speaks from a new address).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
 
 use openraft::error::{
     InstallSnapshotError, NetworkError, RPCError, RaftError as OpenRaftError, RemoteError,
@@ -42,38 +45,123 @@ pub fn is_raft_code(code: i32) -> bool {
 }
 
 /// Who may send raft RPCs: the peers' ids, and their hosts' addresses.
-#[derive(Debug, Clone)]
+///
+/// A peer's host name is resolved at start and again when a raft request
+/// comes from an address not seen for it: on Kubernetes a restarted pod
+/// keeps its DNS name but gets a new IP, and the peers that did not
+/// restart must still hear it.
+#[derive(Debug)]
 pub struct RaftPeers {
-    ids: BTreeSet<NodeId>,
-    ips: BTreeSet<IpAddr>,
+    /// node id → `host:port` as configured.
+    addresses: BTreeMap<NodeId, String>,
+    resolved: Mutex<BTreeMap<NodeId, Resolved>>,
 }
 
+#[derive(Debug, Default)]
+struct Resolved {
+    ips: BTreeSet<IpAddr>,
+    /// When the name was last looked up; `None` before the first lookup.
+    at: Option<Instant>,
+}
+
+/// A source claiming to be a peer may make us look its name up at most
+/// this often, so a stranger cannot turn refusals into a DNS flood.
+const RESOLVE_AT_MOST_EVERY: Duration = Duration::from_secs(1);
+/// A lookup that takes longer refuses the request; the peer retries.
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(2);
+
 impl RaftPeers {
-    /// Resolves every peer's host once, at start-up; a host that does not
-    /// resolve is a start-up error, since its node could never be heard.
-    pub async fn resolve(peers: &Peers) -> Result<RaftPeers, String> {
-        let mut ips = BTreeSet::new();
-        for peer in peers.all() {
-            let addrs = tokio::net::lookup_host(peer.address())
-                .await
-                .map_err(|e| format!("cannot resolve controller peer {}: {e}", peer.address()))?;
-            ips.extend(addrs.map(|a| a.ip()));
+    /// Resolves every peer's host. One that does not resolve yet (a pod
+    /// whose DNS record is not published) is looked up again when it
+    /// first speaks.
+    pub async fn resolve(peers: &Peers) -> RaftPeers {
+        let addresses: BTreeMap<NodeId, String> = peers
+            .all()
+            .iter()
+            .map(|p| (p.node_id, p.address()))
+            .collect();
+        let mut resolved = BTreeMap::new();
+        for (id, address) in &addresses {
+            let ips = lookup(address).await.unwrap_or_else(|e| {
+                tracing::warn!(peer = %address, error = %e, "controller peer does not resolve yet; looked up again when it speaks");
+                BTreeSet::new()
+            });
+            resolved.insert(
+                *id,
+                Resolved {
+                    ips,
+                    at: Some(Instant::now()),
+                },
+            );
         }
-        Ok(RaftPeers {
-            ids: peers.all().iter().map(|p| p.node_id).collect(),
-            ips,
-        })
+        RaftPeers {
+            addresses,
+            resolved: Mutex::new(resolved),
+        }
     }
 
-    /// Whether a raft request from `source` claiming `from` is accepted.
-    pub fn admits(&self, from: Option<NodeId>, source: Option<IpAddr>) -> bool {
-        let canonical = source.map(|ip| match ip {
+    /// Whether a raft request from `source` claiming `from` is accepted:
+    /// `from` is a configured peer and `source` one of the peers' hosts'
+    /// addresses, looked up again (at most once a second per peer) when it
+    /// is not yet known.
+    pub async fn admits(&self, from: Option<NodeId>, source: Option<IpAddr>) -> bool {
+        let (Some(id), Some(ip)) = (from, source) else {
+            return false;
+        };
+        let Some(address) = self.addresses.get(&id) else {
+            return false;
+        };
+        let ip = match ip {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
             v4 => v4,
-        });
-        from.is_some_and(|id| self.ids.contains(&id))
-            && canonical.is_some_and(|ip| self.ips.contains(&ip))
+        };
+        let due = {
+            let resolved = self.resolved.lock();
+            if resolved.values().any(|r| r.ips.contains(&ip)) {
+                return true;
+            }
+            resolved
+                .get(&id)
+                .and_then(|r| r.at)
+                .is_none_or(|at| at.elapsed() >= RESOLVE_AT_MOST_EVERY)
+        };
+        if !due {
+            return false;
+        }
+        let ips = match tokio::time::timeout(RESOLVE_TIMEOUT, lookup(address)).await {
+            Ok(Ok(ips)) => ips,
+            Ok(Err(e)) => {
+                tracing::warn!(peer = %address, error = %e, "controller peer does not resolve");
+                BTreeSet::new()
+            }
+            Err(_) => {
+                tracing::warn!(peer = %address, "controller peer's name lookup timed out");
+                return false;
+            }
+        };
+        let admitted = ips.contains(&ip);
+        if admitted {
+            tracing::info!(peer = %address, %ip, "controller peer speaks from a new address");
+        }
+        self.resolved.lock().insert(
+            id,
+            Resolved {
+                ips,
+                at: Some(Instant::now()),
+            },
+        );
+        admitted
     }
+}
+
+async fn lookup(address: &str) -> std::io::Result<BTreeSet<IpAddr>> {
+    Ok(tokio::net::lookup_host(address)
+        .await?
+        .map(|a| match a.ip() {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(a.ip(), IpAddr::V4),
+            v4 => v4,
+        })
+        .collect())
 }
 
 /// Answers one raft RPC from a peer (already admitted).
@@ -257,23 +345,83 @@ impl RaftNetwork<TypeConfig> for PeerClient {
 mod tests {
     use super::*;
 
-    #[test]
-    fn only_peers_from_peer_hosts_are_admitted() {
-        let peers = RaftPeers {
-            ids: [0, 1, 2].into(),
-            ips: ["127.0.0.1".parse().unwrap()].into(),
-        };
+    fn resolved(ips: &[&str], ago: Duration) -> Resolved {
+        Resolved {
+            ips: ips.iter().map(|ip| ip.parse().unwrap()).collect(),
+            at: Instant::now().checked_sub(ago),
+        }
+    }
+
+    fn peers(entries: Vec<(NodeId, &str, Resolved)>) -> RaftPeers {
+        let addresses = entries
+            .iter()
+            .map(|(id, addr, _)| (*id, addr.to_string()))
+            .collect();
+        let resolved = entries.into_iter().map(|(id, _, r)| (id, r)).collect();
+        RaftPeers {
+            addresses,
+            resolved: Mutex::new(resolved),
+        }
+    }
+
+    #[tokio::test]
+    async fn only_peers_from_peer_hosts_are_admitted() {
+        let fresh = Duration::ZERO;
+        let peers = peers(vec![
+            (0, "127.0.0.1:1", resolved(&["127.0.0.1"], fresh)),
+            (1, "127.0.0.1:2", resolved(&["127.0.0.1"], fresh)),
+            (2, "127.0.0.1:3", resolved(&["127.0.0.1"], fresh)),
+        ]);
         let local: IpAddr = "127.0.0.1".parse().unwrap();
         let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
         let other: IpAddr = "127.0.0.2".parse().unwrap();
-        assert!(peers.admits(Some(1), Some(local)));
-        assert!(peers.admits(Some(2), Some(mapped)));
-        assert!(!peers.admits(Some(3), Some(local)));
-        assert!(!peers.admits(None, Some(local)));
-        assert!(!peers.admits(Some(1), Some(other)));
-        assert!(!peers.admits(Some(1), None));
+        assert!(peers.admits(Some(1), Some(local)).await);
+        assert!(peers.admits(Some(2), Some(mapped)).await);
+        assert!(!peers.admits(Some(3), Some(local)).await);
+        assert!(!peers.admits(None, Some(local)).await);
+        assert!(!peers.admits(Some(1), Some(other)).await);
+        assert!(!peers.admits(Some(1), None).await);
         assert!(is_raft_code(RAFT_VOTE) && !is_raft_code(1005));
         let req = RemotingCommand::request(RAFT_VOTE, 1).with_ext(FROM, 2);
         assert_eq!(sender(&req), Some(2));
+    }
+
+    /// A restarted pod keeps its name and gets a new address: the name is
+    /// looked up again when it speaks from there, but not more than once a
+    /// second per peer.
+    #[tokio::test]
+    async fn a_peer_speaking_from_a_new_address_is_looked_up_again() {
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        let old_address = resolved(&["10.1.2.3"], Duration::from_secs(5));
+        let peers = peers(vec![(0, "127.0.0.1:1", old_address)]);
+        assert!(peers.admits(Some(0), Some(local)).await);
+        // The new address is now known without a lookup.
+        assert!(peers.admits(Some(0), Some(local)).await);
+
+        let just_looked_up = resolved(&["10.1.2.3"], Duration::ZERO);
+        let peers = peers_of(just_looked_up);
+        assert!(!peers.admits(Some(0), Some(local)).await, "rate-limited");
+
+        // A name that never resolves refuses, and does not panic.
+        let peers = peers_unresolvable();
+        assert!(!peers.admits(Some(0), Some(local)).await);
+    }
+
+    fn peers_of(r: Resolved) -> RaftPeers {
+        peers(vec![(0, "127.0.0.1:1", r)])
+    }
+
+    fn peers_unresolvable() -> RaftPeers {
+        peers(vec![(0, "no-such-host.invalid:1", Resolved::default())])
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_does_not_resolve_at_start_is_not_a_start_error() {
+        let peers =
+            Peers::parse(Some("n0-127.0.0.1:1;n1-no-such-host.invalid:2"), Some("n0")).unwrap();
+        let raft_peers = RaftPeers::resolve(&peers).await;
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        assert!(raft_peers.admits(Some(0), Some(local)).await);
+        assert!(raft_peers.resolved.lock()[&1].ips.is_empty());
     }
 }

@@ -1,0 +1,341 @@
+//! Authentication and authorization (issue 25) over TCP: signed requests
+//! as RocketMQ's clients sign them, the Auth 2.0 admin codes, refusals
+//! that change nothing, the source whitelist, and users kept across a
+//! restart.
+
+mod common;
+
+use common::*;
+use namesrv::auth::signature::sign_request;
+use namesrv::remoting::RemotingCommand;
+use serde_json::json;
+
+const ROOT: (&str, &str) = ("root", "root-secret-1");
+
+fn signed(mut cmd: RemotingCommand, (ak, sk): (&str, &str)) -> RemotingCommand {
+    let body = cmd.body.clone();
+    sign_request(&mut cmd.ext_fields, &body, ak, sk);
+    cmd
+}
+
+fn with_body(mut cmd: RemotingCommand, body: serde_json::Value) -> RemotingCommand {
+    cmd.body = serde_json::to_vec(&body).unwrap().into();
+    cmd
+}
+
+fn start(store: &std::path::Path, extra: &[(&str, &str)]) -> InProcess {
+    let store = store.join("auth.json");
+    let store = store.to_str().unwrap().to_string();
+    let init = format!(r#"{{"username":"{}","password":"{}"}}"#, ROOT.0, ROOT.1);
+    let mut props = vec![
+        ("authenticationEnabled", "true"),
+        ("authorizationEnabled", "true"),
+        ("initAuthenticationUser", init.as_str()),
+        ("authStorePath", store.as_str()),
+    ];
+    props.extend_from_slice(extra);
+    InProcess::start(&props)
+}
+
+fn create_user(c: &mut Client, name: &str, secret: &str) {
+    let req = with_body(
+        request(3001, &[("username", name)]),
+        json!({"username": name, "password": secret, "userType": "Normal"}),
+    );
+    let resp = c.call(signed(req, ROOT));
+    assert_eq!((resp.code, resp.remark), (0, None));
+}
+
+fn put_acl(c: &mut Client, user: &str, entries: serde_json::Value) {
+    let subject = format!("User:{user}");
+    let req = with_body(
+        request(3006, &[("subject", &subject)]),
+        json!({"subject": subject, "policies": [{"policyType": "Custom", "entries": entries}]}),
+    );
+    let resp = c.call(signed(req, ROOT));
+    assert_eq!((resp.code, resp.remark), (0, None));
+}
+
+fn register_a_and_b(c: &mut Client) {
+    let req = register_request(
+        "broker-a",
+        0,
+        "127.0.0.1:10911",
+        register_body(1, &["A", "B"]),
+    );
+    let resp = c.call(signed(req, ROOT));
+    assert_eq!((resp.code, resp.remark), (0, None));
+}
+
+fn refused(resp: &RemotingCommand) -> &str {
+    assert_eq!(resp.code, 16, "{:?}", resp.remark);
+    resp.remark.as_deref().unwrap_or_default()
+}
+
+#[test]
+fn unsigned_unknown_and_forged_requests_are_refused_with_javas_remarks() {
+    let store = tempfile::tempdir().unwrap();
+    let server = start(store.path(), &[]);
+    let mut c = server.client();
+    assert_eq!(
+        refused(&c.call(route_request("A"))),
+        "username cannot be null."
+    );
+    let stranger = c.call(signed(route_request("A"), ("nobody", "x")));
+    assert_eq!(refused(&stranger), "User:nobody is not found.");
+    let wrong = c.call(signed(route_request("A"), (ROOT.0, "not-the-secret")));
+    assert_eq!(refused(&wrong), "check signature failed.");
+
+    // A captured signature does not carry over to other header values or
+    // another body.
+    register_a_and_b(&mut c);
+    let good = signed(route_request("A"), ROOT);
+    assert_eq!(c.call(good.clone()).code, 0);
+    let mut other_topic = good.clone();
+    other_topic.ext_fields.insert("topic".into(), "B".into());
+    assert_eq!(refused(&c.call(other_topic)), "check signature failed.");
+    let kv = signed(
+        request(100, &[("namespace", "ns"), ("key", "k"), ("value", "v")]),
+        ROOT,
+    );
+    let mut other_body = kv.clone();
+    other_body
+        .ext_fields
+        .insert("value".into(), "forged".into());
+    assert_eq!(refused(&c.call(other_body)), "check signature failed.");
+    let mut reg = signed(
+        register_request("broker-a", 0, "127.0.0.1:10911", register_body(2, &["A"])),
+        ROOT,
+    );
+    reg.body = register_body(2, &["A", "EVIL"]).into();
+    assert_eq!(refused(&c.call(reg)), "check signature failed.");
+    let route = c.call(signed(route_request("EVIL"), ROOT));
+    assert_eq!(route.code, 17, "the forged registration changed nothing");
+
+    // A one-way request that is refused gets no answer, and the
+    // connection carries on.
+    let mut oneway = request(100, &[("namespace", "ns"), ("key", "k"), ("value", "v")]);
+    oneway.flag |= 2;
+    c.send(&oneway);
+    assert_eq!(c.call(signed(route_request("A"), ROOT)).code, 0);
+}
+
+#[test]
+fn a_normal_user_gets_the_routes_its_acl_allows_and_deny_beats_allow() {
+    let store = tempfile::tempdir().unwrap();
+    let server = start(store.path(), &[]);
+    let mut c = server.client();
+    register_a_and_b(&mut c);
+    create_user(&mut c, "alice", "alice-secret");
+    put_acl(
+        &mut c,
+        "alice",
+        json!([{"resource": "Topic:A", "actions": ["Pub"], "decision": "Allow"}]),
+    );
+    let alice = ("alice", "alice-secret");
+    assert_eq!(c.call(signed(route_request("A"), alice)).code, 0);
+    let b = c.call(signed(route_request("B"), alice));
+    assert!(
+        refused(&b).starts_with("User:alice has no permission to access Topic:B from 127.0.0.1"),
+        "{b:?}"
+    );
+
+    create_user(&mut c, "bob", "bob-secret");
+    put_acl(
+        &mut c,
+        "bob",
+        json!([
+            {"resource": "Topic:*", "actions": ["Sub"], "decision": "Allow"},
+            {"resource": "Topic:B", "actions": ["Pub", "Sub", "Get"], "decision": "Deny"},
+        ]),
+    );
+    let bob = ("bob", "bob-secret");
+    assert_eq!(c.call(signed(route_request("A"), bob)).code, 0);
+    assert!(refused(&c.call(signed(route_request("B"), bob))).contains("the decision is deny"));
+
+    // The NameServer's own tables are changed by super users only.
+    let put = signed(
+        request(100, &[("namespace", "ns"), ("key", "k"), ("value", "v")]),
+        alice,
+    );
+    assert!(refused(&c.call(put)).contains("only super users may"));
+    let get = c.call(signed(
+        request(101, &[("namespace", "ns"), ("key", "k")]),
+        ROOT,
+    ));
+    assert_eq!(get.code, 22, "alice's PUT_KV_CONFIG stored nothing");
+    let list = c.call(signed(request(3005, &[]), alice));
+    assert!(refused(&list).contains("only super users may"));
+}
+
+/// Every state-changing code, unsigned or signed by a normal user, is
+/// refused and changes nothing a super user can see.
+#[test]
+fn refused_state_changes_change_nothing() {
+    let store = tempfile::tempdir().unwrap();
+    let server = start(store.path(), &[]);
+    let mut c = server.client();
+    register_a_and_b(&mut c);
+    create_user(&mut c, "alice", "alice-secret");
+    let view = |c: &mut Client| {
+        let calls = [
+            request(106, &[]),
+            route_request("A"),
+            request(219, &[("namespace", "ns")]),
+            request(319, &[]),
+            request(3005, &[]),
+            request(3010, &[]),
+        ];
+        calls
+            .into_iter()
+            .map(|req| {
+                let resp = c.call(signed(req, ROOT));
+                (resp.code, resp.remark, resp.body.to_vec())
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = view(&mut c);
+    let attempts = [
+        request(100, &[("namespace", "ns"), ("key", "k"), ("value", "v")]),
+        request(102, &[("namespace", "ns"), ("key", "k")]),
+        register_request("broker-x", 0, "127.0.0.1:20911", register_body(1, &["X"])),
+        request(
+            104,
+            &[
+                ("brokerName", "broker-a"),
+                ("brokerAddr", "127.0.0.1:10911"),
+                ("clusterName", "DefaultCluster"),
+                ("brokerId", "0"),
+            ],
+        ),
+        request(205, &[("brokerName", "broker-a")]),
+        request(327, &[("brokerName", "broker-a")]),
+        request(216, &[("topic", "A")]),
+        request(217, &[("topic", "Y"), ("brokerName", "broker-a")]),
+        with_body(request(318, &[]), json!("listenPort=1")),
+        with_body(
+            request(3001, &[("username", "mallory")]),
+            json!({"username": "mallory", "password": "m", "userType": "Super"}),
+        ),
+        request(3003, &[("username", "root")]),
+        request(3008, &[("subject", "User:alice")]),
+    ];
+    for attempt in attempts {
+        let code = attempt.code;
+        let unsigned = c.call(attempt.clone());
+        assert_eq!(unsigned.code, 16, "unsigned {code}: {:?}", unsigned.remark);
+        let by_alice = c.call(signed(attempt, ("alice", "alice-secret")));
+        assert_eq!(by_alice.code, 16, "alice's {code}: {:?}", by_alice.remark);
+    }
+    assert_eq!(view(&mut c), before);
+}
+
+#[test]
+fn brokers_from_whitelisted_sources_need_no_signature() {
+    let store = tempfile::tempdir().unwrap();
+    let server = start(
+        store.path(),
+        &[("authenticationSourceWhitelist", "10.0.0.0/8, 127.0.0.1/32")],
+    );
+    let mut c = server.client();
+    let req = register_request(
+        "broker-a",
+        0,
+        "127.0.0.1:10911",
+        register_body(1, &["A", "B"]),
+    );
+    assert_eq!(c.call(req).code, 0);
+    assert_eq!(c.call(route_request("A")).code, 0);
+
+    let elsewhere = start(
+        tempfile::tempdir().unwrap().path(),
+        &[("authenticationSourceWhitelist", "10.0.0.0/8")],
+    );
+    let mut c = elsewhere.client();
+    let req = register_request(
+        "broker-a",
+        0,
+        "127.0.0.1:10911",
+        register_body(1, &["A", "B"]),
+    );
+    assert_eq!(refused(&c.call(req)), "username cannot be null.");
+}
+
+#[test]
+fn users_and_acls_survive_a_restart_and_admin_codes_answer_as_javas() {
+    let store = tempfile::tempdir().unwrap();
+    {
+        let server = start(store.path(), &[]);
+        let mut c = server.client();
+        create_user(&mut c, "alice", "alice-secret");
+        put_acl(
+            &mut c,
+            "alice",
+            json!([{"resource": "Topic:A", "actions": ["Pub"], "decision": "Allow"}]),
+        );
+        let again = with_body(
+            request(3001, &[("username", "alice")]),
+            json!({"username": "alice", "password": "x"}),
+        );
+        assert_eq!(refused(&c.call(signed(again, ROOT))), "The user is existed");
+        let blank = with_body(
+            request(3001, &[("username", " ")]),
+            json!({"password": "x"}),
+        );
+        let blank = c.call(signed(blank, ROOT));
+        assert_eq!(
+            (blank.code, blank.remark.as_deref()),
+            (29, Some("The username is blank"))
+        );
+    }
+    let server = start(store.path(), &[]);
+    let mut c = server.client();
+    let user = c.call(signed(request(3004, &[("username", "alice")]), ROOT));
+    assert_eq!(user.code, 0);
+    assert_eq!(json(&user.body)["userType"], "Normal");
+    let users = c.call(signed(request(3005, &[]), ROOT));
+    let names: Vec<String> = json(&users.body)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&"alice".to_string()) && names.contains(&"root".to_string()));
+    let acl = c.call(signed(request(3009, &[("subject", "User:alice")]), ROOT));
+    assert_eq!(acl.code, 0);
+    assert_eq!(
+        json(&acl.body)["policies"][0]["entries"][0]["resource"],
+        "Topic:A"
+    );
+    // A resource that does not parse is refused, not read as "all of it".
+    let bad = c.call(signed(
+        request(3008, &[("subject", "User:alice"), ("resource", "Topic")]),
+        ROOT,
+    ));
+    assert_ne!(bad.code, 0);
+    let acl = c.call(signed(request(3009, &[("subject", "User:alice")]), ROOT));
+    assert_eq!(acl.code, 0, "the ACL is still there");
+    let deleted = c.call(signed(request(3003, &[("username", "alice")]), ROOT));
+    assert_eq!(deleted.code, 0);
+    let gone = c.call(signed(request(3004, &[("username", "alice")]), ROOT));
+    assert_eq!((gone.code, gone.body.len()), (0, 0));
+}
+
+#[test]
+fn without_the_keys_nothing_is_checked() {
+    let server = InProcess::start(&[]);
+    let mut c = server.client();
+    let req = register_request(
+        "broker-a",
+        0,
+        "127.0.0.1:10911",
+        register_body(1, &["A", "B"]),
+    );
+    assert_eq!(c.call(req).code, 0);
+    let put = c.call(request(
+        100,
+        &[("namespace", "ns"), ("key", "k"), ("value", "v")],
+    ));
+    assert_eq!(put.code, 0);
+}
