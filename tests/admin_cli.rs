@@ -424,3 +424,109 @@ fn command_names_match_mqadmin_in_any_case() {
 /// Keeps the unused-import lint quiet where RemotingCommand is only a type.
 #[allow(dead_code)]
 fn _types(_: RemotingCommand) {}
+
+/// Issue 25: the user and ACL commands, signed with credentials from the
+/// environment or a tools.yml file (never argv); unsigned, they are refused.
+#[test]
+fn user_and_acl_commands_sign_with_credentials_from_env_or_file() {
+    let store = tempfile::tempdir().unwrap();
+    let store_path = store.path().join("auth.json");
+    let server = InProcess::start(&[
+        ("authenticationEnabled", "true"),
+        ("authorizationEnabled", "true"),
+        (
+            "initAuthenticationUser",
+            r#"{"username":"root","password":"root-pw"}"#,
+        ),
+        ("authStorePath", store_path.to_str().unwrap()),
+    ]);
+    let ns = server.addr.to_string();
+    let signed = |args: &[&str]| {
+        Command::new(admin_binary())
+            .args(args)
+            .env_remove("NAMESRV_ADDR")
+            .env_remove("ROCKETMQ_HOME")
+            .env("NAMESRV_ACCESS_KEY", "root")
+            .env("NAMESRV_SECRET_KEY", "root-pw")
+            .output()
+            .unwrap()
+    };
+    let out = signed(&[
+        "createUser",
+        "-n",
+        &ns,
+        "-u",
+        "alice",
+        "-p",
+        "alice-pw",
+        "-t",
+        "Normal",
+    ]);
+    assert!(stdout(&out).contains("create user to"), "{out:?}");
+    let out = signed(&[
+        "createAcl",
+        "-n",
+        &ns,
+        "-s",
+        "User:alice",
+        "-r",
+        "Topic:A,Group:G",
+        "-a",
+        "Pub,Sub",
+        "-d",
+        "Allow",
+    ]);
+    stdout(&out);
+    let users = stdout(&signed(&["listUser", "-n", &ns]));
+    assert!(users.contains("alice") && users.contains("root"), "{users}");
+    let acl = stdout(&signed(&[
+        "getAcl",
+        "-b",
+        &ns,
+        "-s",
+        "User:alice",
+        "--json",
+    ]));
+    let acl: serde_json::Value = serde_json::from_str(&acl).unwrap();
+    assert_eq!(acl["policies"][0]["entries"].as_array().unwrap().len(), 2);
+
+    // From a tools.yml file, as mqadmin reads it.
+    let yml = store.path().join("tools.yml");
+    std::fs::write(&yml, "accessKey: alice\nsecretKey: alice-pw\n").unwrap();
+    let out = admin(&[
+        "topicRoute",
+        "-n",
+        &ns,
+        "-t",
+        "A",
+        "--credentials",
+        yml.to_str().unwrap(),
+    ]);
+    let err = failure(&out);
+    assert!(
+        err.contains("17") || err.contains("No topic route"),
+        "{err}"
+    );
+    let out = admin(&[
+        "listUser",
+        "-n",
+        &ns,
+        "--credentials",
+        yml.to_str().unwrap(),
+    ]);
+    assert!(failure(&out).contains("only super users may"));
+    // Unsigned: refused, nothing created.
+    let out = admin(&["createUser", "-n", &ns, "-u", "mallory", "-p", "x"]);
+    assert!(failure(&out).contains("username cannot be null."));
+    assert!(!stdout(&signed(&["listUser", "-n", &ns])).contains("mallory"));
+    // A named file that does not hold both keys is an error, not "unsigned".
+    std::fs::write(&yml, "accessKey: alice\n").unwrap();
+    let out = admin(&[
+        "listUser",
+        "-n",
+        &ns,
+        "--credentials",
+        yml.to_str().unwrap(),
+    ]);
+    assert!(failure(&out).contains("no accessKey and secretKey"));
+}

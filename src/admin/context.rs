@@ -6,12 +6,50 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::error::AdminError;
+use crate::auth::signature::sign_request;
 use crate::remoting::{RemotingClient, RemotingCommand, ResponseCode};
 
 pub struct Context {
     namesrvs: Vec<String>,
     timeout: Duration,
     clients: HashMap<String, RemotingClient>,
+    /// Every request is signed with these when set.
+    credentials: Option<Credentials>,
+}
+
+/// An access key and its secret, as RocketMQ's `AclClientRPCHook` signs
+/// with them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+/// The secret stays out of debug output and logs.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credentials({}, ***)", self.access_key)
+    }
+}
+
+impl Credentials {
+    /// Reads mqadmin's `conf/tools.yml`: the `accessKey:` and `secretKey:`
+    /// lines (the file holds nothing else that matters here). `None` when
+    /// either is missing.
+    pub fn from_tools_yml(text: &str) -> Option<Credentials> {
+        let value = |key: &str| {
+            text.lines().find_map(|line| {
+                let (k, v) = line.split_once(':')?;
+                (k.trim() == key).then(|| v.trim().trim_matches(['"', '\'']).to_string())
+            })
+        };
+        let access_key = value("accessKey").filter(|v| !v.is_empty())?;
+        let secret_key = value("secretKey").filter(|v| !v.is_empty())?;
+        Some(Credentials {
+            access_key,
+            secret_key,
+        })
+    }
 }
 
 /// Splits a `;`-separated address list as mqadmin does (blanks dropped).
@@ -29,7 +67,14 @@ impl Context {
             namesrvs,
             timeout,
             clients: HashMap::new(),
+            credentials: None,
         }
+    }
+
+    /// Signs every request from now on.
+    pub fn with_credentials(mut self, credentials: Option<Credentials>) -> Self {
+        self.credentials = credentials;
+        self
     }
 
     pub fn namesrvs(&self) -> Result<&[String], AdminError> {
@@ -44,8 +89,12 @@ impl Context {
     pub async fn call(
         &mut self,
         addr: &str,
-        request: RemotingCommand,
+        mut request: RemotingCommand,
     ) -> Result<RemotingCommand, AdminError> {
+        if let Some(c) = &self.credentials {
+            let body = request.body.clone();
+            sign_request(&mut request.ext_fields, &body, &c.access_key, &c.secret_key);
+        }
         let mut client = match self.clients.remove(addr) {
             Some(client) => client,
             None => RemotingClient::connect(addr, self.timeout).await?,

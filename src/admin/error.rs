@@ -7,6 +7,8 @@ use crate::remoting::{ClientError, ResponseCode};
 pub enum AdminError {
     #[error("no NameServer address: give -n host:port[;host:port] or set NAMESRV_ADDR")]
     NoNamesrv,
+    #[error("credentials: {0}")]
+    Credentials(String),
     #[error("no controller address: give -a host:port[;host:port]")]
     NoController,
     #[error("{0}")]

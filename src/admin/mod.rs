@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-pub use context::Context;
+pub use context::{Context, Credentials};
 pub use error::AdminError;
 
 #[derive(Debug, Parser)]
@@ -33,6 +33,12 @@ pub struct Cli {
     /// Milliseconds allowed for connecting and for each request
     #[arg(long = "timeoutMillis", global = true, default_value_t = 5000)]
     pub timeout_millis: u64,
+    /// Sign requests with the accessKey and secretKey of this file (mqadmin's
+    /// tools.yml format). Default: $NAMESRV_ADMIN_CREDENTIALS, else
+    /// $ROCKETMQ_HOME/conf/tools.yml when present; $NAMESRV_ACCESS_KEY and
+    /// $NAMESRV_SECRET_KEY win over any file. Never on the command line.
+    #[arg(long = "credentials", global = true, value_name = "FILE")]
+    pub credentials: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: cmd::Command,
 }
@@ -73,6 +79,42 @@ impl Cli {
             context::split_addrs(&list),
             Duration::from_millis(self.timeout_millis.max(1)),
         )
+    }
+
+    /// The credentials to sign with (see `--credentials`); an error when a
+    /// file named explicitly cannot be read or lacks either key.
+    pub fn credentials(&self) -> Result<Option<Credentials>, AdminError> {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        if let (Some(access_key), Some(secret_key)) =
+            (env("NAMESRV_ACCESS_KEY"), env("NAMESRV_SECRET_KEY"))
+        {
+            return Ok(Some(Credentials {
+                access_key,
+                secret_key,
+            }));
+        }
+        let explicit = self
+            .credentials
+            .clone()
+            .or_else(|| env("NAMESRV_ADMIN_CREDENTIALS").map(Into::into));
+        let path = match explicit {
+            Some(path) => path,
+            None => {
+                let Some(home) = env("ROCKETMQ_HOME") else {
+                    return Ok(None);
+                };
+                let tools = std::path::Path::new(&home).join("conf/tools.yml");
+                if !tools.exists() {
+                    return Ok(None);
+                }
+                tools
+            }
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| AdminError::Credentials(format!("cannot read {}: {e}", path.display())))?;
+        Credentials::from_tools_yml(&text).map(Some).ok_or_else(|| {
+            AdminError::Credentials(format!("{} has no accessKey and secretKey", path.display()))
+        })
     }
 }
 

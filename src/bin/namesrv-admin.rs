@@ -21,8 +21,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let credentials = match cli.credentials() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("namesrv-admin: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     runtime.block_on(async {
-        let mut ctx = cli.context();
+        let mut ctx = cli.context().with_credentials(credentials);
         loop {
             let status = match cli.command.run(&mut ctx).await {
                 Ok(printed) => {

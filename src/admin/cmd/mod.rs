@@ -1,6 +1,7 @@
 //! One file per mqadmin command (pairs that differ only in their request
 //! code share one); each parses its own options and runs itself.
 
+pub mod auth;
 pub mod clean_broker_metadata;
 pub mod cluster_list;
 pub mod controller_config;
@@ -22,6 +23,7 @@ use clap::Subcommand;
 use super::context::Context;
 use super::error::AdminError;
 use super::Printed;
+use crate::remoting::RequestCode;
 
 /// The commands, with mqadmin's names (matched case-insensitively, as
 /// mqadmin does) and options.
@@ -64,6 +66,26 @@ pub enum Command {
     ElectMaster(elect_master::ElectMaster),
     /// Clean metadata of broker on controller.
     CleanBrokerMetadata(clean_broker_metadata::CleanBrokerMetadata),
+    /// Create user.
+    CreateUser(auth::UserArgs),
+    /// Update user.
+    UpdateUser(auth::UserArgs),
+    /// Delete user.
+    DeleteUser(auth::UserArgs),
+    /// Get user.
+    GetUser(auth::UserArgs),
+    /// List users.
+    ListUser(auth::ListUsers),
+    /// Create acl.
+    CreateAcl(auth::AclArgs),
+    /// Update acl.
+    UpdateAcl(auth::AclArgs),
+    /// Delete acl.
+    DeleteAcl(auth::AclArgs),
+    /// Get acl.
+    GetAcl(auth::AclArgs),
+    /// List acls.
+    ListAcl(auth::ListAcls),
 }
 
 impl Command {
@@ -98,6 +120,16 @@ impl Command {
             UpdateControllerConfig(c) => c.run(ctx).await,
             ElectMaster(c) => c.run(ctx).await,
             CleanBrokerMetadata(c) => c.run(ctx).await,
+            CreateUser(c) => c.run(ctx, RequestCode::AUTH_CREATE_USER).await,
+            UpdateUser(c) => c.run(ctx, RequestCode::AUTH_UPDATE_USER).await,
+            DeleteUser(c) => c.run(ctx, RequestCode::AUTH_DELETE_USER).await,
+            GetUser(c) => c.run(ctx, RequestCode::AUTH_GET_USER).await,
+            ListUser(c) => c.run(ctx).await,
+            CreateAcl(c) => c.run(ctx, RequestCode::AUTH_CREATE_ACL).await,
+            UpdateAcl(c) => c.run(ctx, RequestCode::AUTH_UPDATE_ACL).await,
+            DeleteAcl(c) => c.run(ctx, RequestCode::AUTH_DELETE_ACL).await,
+            GetAcl(c) => c.run(ctx, RequestCode::AUTH_GET_ACL).await,
+            ListAcl(c) => c.run(ctx).await,
         }
     }
 }

@@ -453,3 +453,38 @@ pub(crate) fn run_bounded(mut cmd: Command, limit: Duration, what: &str) -> Tool
         stderr: stderr.join().unwrap(),
     }
 }
+
+/// Runs `tests/interop-java/AclClient.java` on the 5.5.0 release's own
+/// client jars: a producer and a lite-pull consumer signing with
+/// `AclClientRPCHook(ak, sk)` send `count` messages to `topic` through the
+/// NameServer `namesrv` and pull them back in `group` within `seconds`.
+#[allow(clippy::too_many_arguments)]
+pub fn acl_client(
+    dir: &Path,
+    namesrv: &str,
+    (ak, sk): (&str, &str),
+    topic: &str,
+    group: &str,
+    count: usize,
+    seconds: u64,
+) -> ToolOutput {
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let source = crate::process::manifest_dir().join("../interop-java/AclClient.java");
+    let lib = JavaVersion::V5_5_0
+        .bin_dir()
+        .parent()
+        .unwrap()
+        .join("lib/*");
+    let mut cmd = Command::new("java");
+    cmd.args(TOOL_JVM.split_whitespace())
+        .arg(format!("-Drocketmq.client.logRoot={}", logs.display()))
+        .arg(format!("-Duser.home={}", dir.display()))
+        .arg("-cp")
+        .arg(lib)
+        .arg(source)
+        .args([namesrv, ak, sk, topic, group])
+        .arg(count.to_string())
+        .arg(seconds.to_string());
+    run_bounded(cmd, Duration::from_secs(seconds + 60), "AclClient")
+}

@@ -14,7 +14,7 @@ mod rust_peers;
 
 pub use diff::{normalise, Body, Comparison, Difference, Differential, Observed};
 pub use java::{
-    java_peers_dir, mqadmin, mqadmin_with, seed_topics, JavaBroker, JavaBrokerConf,
+    acl_client, java_peers_dir, mqadmin, mqadmin_with, seed_topics, JavaBroker, JavaBrokerConf,
     JavaControllerNamesrv, JavaNamesrv, JavaProcess, JavaVersion, ToolOutput,
 };
 pub use namesrv::{admin_bin, namesrv_admin, namesrv_bin, Namesrv};
