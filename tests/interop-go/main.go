@@ -106,6 +106,13 @@ func printJSON(v interface{}) {
 	fmt.Println(string(line))
 }
 
+// credentials, from $ROCKETMQ_ACCESS_KEY and $ROCKETMQ_SECRET_KEY (not
+// argv), sign every request when set.
+var credentials = primitive.Credentials{
+	AccessKey: os.Getenv("ROCKETMQ_ACCESS_KEY"),
+	SecretKey: os.Getenv("ROCKETMQ_SECRET_KEY"),
+}
+
 // httpResolver, when set by -nsdomain, finds the NameServers instead of -namesrv.
 var httpResolver primitive.NsResolver
 
@@ -122,12 +129,16 @@ func newProducer(addrs []string, group, instance string) (interface {
 	Shutdown() error
 	SendSync(context.Context, ...*primitive.Message) (*primitive.SendResult, error)
 }, error) {
-	p, err := producer.NewDefaultProducer(
+	opts := []producer.Option{
 		producer.WithNsResolver(resolver(addrs)),
 		producer.WithGroupName(group),
 		producer.WithInstanceName(instance),
 		producer.WithRetry(2),
-	)
+	}
+	if credentials.AccessKey != "" {
+		opts = append(opts, producer.WithCredentials(credentials))
+	}
+	p, err := producer.NewDefaultProducer(opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -163,12 +174,16 @@ func produce(addrs []string, group, instance, topic, body string) error {
 }
 
 func consume(addrs []string, group, instance, topic, body string, timeout time.Duration) error {
-	c, err := consumer.NewPushConsumer(
+	opts := []consumer.Option{
 		consumer.WithNsResolver(resolver(addrs)),
 		consumer.WithGroupName(group),
 		consumer.WithInstance(instance),
 		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
-	)
+	}
+	if credentials.AccessKey != "" {
+		opts = append(opts, consumer.WithCredentials(credentials))
+	}
+	c, err := consumer.NewPushConsumer(opts...)
 	if err != nil {
 		return err
 	}
@@ -218,7 +233,11 @@ func consume(addrs []string, group, instance, topic, body string, timeout time.D
 // transport errors only, so the route read through the NameServer is the
 // proof that the broker created and registered it.
 func createTopic(addrs []string, broker, topic string, queues int, timeout time.Duration) error {
-	a, err := admin.NewAdmin(admin.WithResolver(resolver(addrs)))
+	adminOpts := []admin.AdminOption{admin.WithResolver(resolver(addrs))}
+	if credentials.AccessKey != "" {
+		adminOpts = append(adminOpts, admin.WithCredentials(credentials))
+	}
+	a, err := admin.NewAdmin(adminOpts...)
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,17 @@ struct GoRun {
 }
 
 fn go(bin: &Path, args: &[&str]) -> GoRun {
-    let out = Command::new(bin)
+    go_as(bin, None, args)
+}
+
+/// As [`go`], signing with `credentials` (passed in the environment).
+fn go_as(bin: &Path, credentials: Option<(&str, &str)>, args: &[&str]) -> GoRun {
+    let mut cmd = Command::new(bin);
+    if let Some((ak, sk)) = credentials {
+        cmd.env("ROCKETMQ_ACCESS_KEY", ak)
+            .env("ROCKETMQ_SECRET_KEY", sk);
+    }
+    let out = cmd
         .args(args)
         .args(["-deadline", "150s"])
         .env("ROCKETMQ_GO_LOG_LEVEL", "warn")
@@ -258,5 +268,110 @@ fn go_client_finds_namesrv_through_the_address_server() {
         sent["namesrvAnswers"],
         serde_json::json!({ unknown: "TOPIC_NOT_EXIST", "TBW102": "TOPIC_NOT_EXIST" }),
         "{sent}"
+    );
+}
+
+/// Issue 25: the Go client with `Credentials` on a NameServer that checks
+/// them: a user whose ACL allows the topic produces and consumes; with a
+/// wrong secret it gets no route.
+#[test]
+fn go_client_with_credentials_produces_and_consumes_on_an_authenticating_namesrv() {
+    use namesrv::auth::signature::sign_request;
+    const ROOT: (&str, &str) = ("root", "go-root-secret");
+    const APP: (&str, &str) = ("goapp", "go-app-secret");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = go_client_bin(dir.path());
+    let init = format!(r#"{{"username":"{}","password":"{}"}}"#, ROOT.0, ROOT.1);
+    let inner = r#"{"accessKey":"go-inner","secretKey":"go-inner-secret"}"#;
+    let store = dir.path().join("auth.json");
+    let namesrv = Namesrv::start(
+        &dir.path().join("namesrv"),
+        &[
+            ("authenticationEnabled", "true"),
+            ("authorizationEnabled", "true"),
+            ("initAuthenticationUser", &init),
+            ("innerClientAuthenticationCredentials", inner),
+            ("authStorePath", store.to_str().unwrap()),
+        ],
+    );
+    let root_call = |mut cmd: namesrv::remoting::RemotingCommand| {
+        let body = cmd.body.clone();
+        sign_request(&mut cmd.ext_fields, &body, ROOT.0, ROOT.1);
+        namesrv.call(cmd)
+    };
+    let ns = namesrv.addr_string();
+    let broker = JavaBroker::start(
+        &dir.path().join("broker"),
+        JavaBrokerConf {
+            version: JavaVersion::V5_5_0,
+            cluster: "GoAuthCluster",
+            name: "go-auth-broker",
+            id: 0,
+            role: "ASYNC_MASTER",
+            namesrv: &ns,
+            extra: &[
+                ("autoCreateTopicEnable", "false"),
+                ("innerClientAuthenticationCredentials", inner),
+            ],
+        },
+    );
+    wait_for(Duration::from_secs(60), "the signing broker routed", || {
+        root_call(request(105, &[("topic", "go-auth-broker")])).code == 0
+    });
+    let topic = "GoAuthTopic";
+    go_as(
+        &bin,
+        Some(ROOT),
+        &[
+            "create-topic",
+            "-namesrv",
+            &ns,
+            "-topic",
+            topic,
+            "-broker",
+            &broker.addr,
+        ],
+    )
+    .ok("create-topic");
+    let mut user = request(3001, &[("username", APP.0)]);
+    user.body = format!(r#"{{"username":"{}","password":"{}"}}"#, APP.0, APP.1)
+        .into_bytes()
+        .into();
+    assert_eq!(root_call(user).code, 0);
+    let mut acl = request(3006, &[("subject", "User:goapp")]);
+    acl.body = format!(
+        r#"{{"subject":"User:goapp","policies":[{{"policyType":"Custom","entries":[{{"resource":"Topic:{topic}","actions":["Pub","Sub"],"decision":"Allow"}},{{"resource":"Group:*","actions":["Sub"],"decision":"Allow"}}]}}]}}"#
+    )
+    .into_bytes()
+    .into();
+    assert_eq!(root_call(acl).code, 0);
+
+    let body = "signed by the Go client";
+    let sent = go_as(
+        &bin,
+        Some(APP),
+        &["produce", "-namesrv", &ns, "-topic", topic, "-body", body],
+    )
+    .ok("produce");
+    assert_eq!(sent["status"], "SEND_OK", "{sent}");
+    let got = go_as(
+        &bin,
+        Some(APP),
+        &[
+            "consume", "-namesrv", &ns, "-topic", topic, "-body", body, "-timeout", "90s",
+        ],
+    )
+    .ok("consume");
+    assert_eq!(got["body"], body, "{got}");
+
+    let forged = go_as(
+        &bin,
+        Some((APP.0, "not-the-secret")),
+        &["produce", "-namesrv", &ns, "-topic", topic, "-body", body],
+    );
+    assert!(
+        !forged.success,
+        "a wrong secret produced: {}",
+        forged.stdout
     );
 }
