@@ -339,3 +339,71 @@ fn without_the_keys_nothing_is_checked() {
     ));
     assert_eq!(put.code, 0);
 }
+
+/// Sends a GET with `Authorization: Basic <user:password>` when given;
+/// returns the status and the `WWW-Authenticate` header.
+fn http_basic(port: u16, path: &str, user: Option<(&str, &str)>) -> (u16, Option<String>) {
+    use base64::Engine;
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let auth = user.map_or(String::new(), |(u, p)| {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
+        format!("Authorization: Basic {token}\r\n")
+    });
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let challenge = raw
+        .lines()
+        .find_map(|l| l.strip_prefix("www-authenticate: "))
+        .map(str::to_string);
+    (status, challenge)
+}
+
+#[test]
+fn the_http_api_and_page_need_a_user_and_probes_stay_open() {
+    let store = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let server = start(store.path(), &[("httpListenPort", port.as_str())]);
+    let http = server.http.expect("the HTTP listener").port();
+    for path in ["/", "/api/v1/clusters", "/api/v1/kv", "/api/v1/config"] {
+        let (status, challenge) = http_basic(http, path, None);
+        assert_eq!(status, 401, "{path}");
+        assert!(challenge.unwrap_or_default().starts_with("Basic"), "{path}");
+        assert_eq!(
+            http_basic(http, path, Some((ROOT.0, "wrong"))).0,
+            401,
+            "{path}"
+        );
+        assert_eq!(http_basic(http, path, Some(ROOT)).0, 200, "{path}");
+    }
+    for path in [
+        "/livez",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/rocketmq/nsaddr",
+    ] {
+        assert_eq!(http_basic(http, path, None).0, 200, "{path}");
+    }
+    // The refusals are audited and counted.
+    let mut c = server.client();
+    assert_eq!(c.call(route_request("A")).code, 16);
+    let (_, metrics) = http_get(http, "/metrics");
+    assert!(
+        metrics.contains("namesrv_audited_requests_total{result=\"refused\"}"),
+        "{metrics}"
+    );
+}

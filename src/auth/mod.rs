@@ -201,6 +201,21 @@ impl Auth {
         Ok(())
     }
 
+    /// The user `username` when `password` is theirs and they are enabled:
+    /// HTTP Basic authentication on the HTTP listener.
+    pub fn check_password(&self, username: &str, password: &str) -> Result<UserRef, Refusal> {
+        let Some(user) = self.store.get_user(username) else {
+            return Err(Refusal::new(format!("User:{username} is not found.")));
+        };
+        if user.user_status == UserStatus::Disable {
+            return Err(Refusal::new(format!("User:{username} is disabled.")));
+        }
+        if !signature::constant_time_eq(user.password.as_bytes(), password.as_bytes()) {
+            return Err(Refusal::new("check signature failed."));
+        }
+        Ok(user)
+    }
+
     /// Whether any request is checked at all: the dispatcher's one test
     /// when neither is on.
     pub fn checks_requests(&self) -> bool {

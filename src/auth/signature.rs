@@ -89,7 +89,7 @@ fn mac(fields: &ExtFields, body: &[u8], secret: &str, skip: impl Fn(&str) -> boo
 
 /// Compares in time that depends on the lengths only (Java's
 /// `MessageDigest.isEqual`), so a forger learns nothing from timing.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

@@ -3,6 +3,7 @@
 //! only read the shared state; nothing here changes it.
 
 mod api;
+mod auth;
 mod listener;
 mod nsaddr;
 mod page;
@@ -67,6 +68,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/config", get(api::config))
         .route("/rocketmq/{subgroup}", get(nsaddr::nsaddr))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_user,
+        ))
         .with_state(state)
 }
 
