@@ -115,7 +115,7 @@ pub async fn start(
             // The controller's own properties carry no TLS keys: plaintext.
             let tls = Arc::new(Tls::disabled());
             let running =
-                controller::node::start(config, CONTROLLER_ONLY_HOST, tls, &stop_tx, metrics)
+                controller::node::start(config, CONTROLLER_ONLY_HOST, tls, &stop_tx, metrics, None)
                     .await?;
             let task = tokio::spawn(async move {
                 shutdown.await;
@@ -169,6 +169,7 @@ pub async fn start(
                 tls.clone(),
                 &stop_tx,
                 shared.metrics.clone(),
+                Some(shared.auth.clone()),
             )
             .await?;
             (Some(running), address)

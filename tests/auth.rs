@@ -407,3 +407,50 @@ fn the_http_api_and_page_need_a_user_and_probes_stay_open() {
         "{metrics}"
     );
 }
+
+/// Issue 25 item 6: the embedded controller's port follows the same rules:
+/// unsigned requests are refused, reads pass for any user, the operator's
+/// commands need a super user.
+#[test]
+fn the_embedded_controller_port_checks_requests_too() {
+    let store = tempfile::tempdir().unwrap();
+    let (ports, peers) = common::controller_peers(1);
+    let ctl_store = store.path().join("controller");
+    let server = start(
+        store.path(),
+        &[
+            ("enableControllerInNamesrv", "true"),
+            ("controllerDLegerGroup", "group1"),
+            ("controllerDLegerPeers", peers.as_str()),
+            ("controllerDLegerSelfId", "n0"),
+            ("controllerStorePath", ctl_store.to_str().unwrap()),
+        ],
+    );
+    let mut c = server.client();
+    create_user(&mut c, "alice", "alice-secret");
+    let mut ctl = Client::connect(([127, 0, 0, 1], ports[0]).into());
+    assert_eq!(
+        refused(&ctl.call(request(1005, &[]))),
+        "username cannot be null."
+    );
+    let metadata = ctl.call(signed(request(1005, &[]), ("alice", "alice-secret")));
+    assert_eq!(metadata.code, 0, "{:?}", metadata.remark);
+    let clean = request(
+        1011,
+        &[
+            ("clusterName", "c"),
+            ("brokerName", "b"),
+            ("brokerControllerIdsToClean", "1"),
+        ],
+    );
+    let by_alice = ctl.call(signed(clean.clone(), ("alice", "alice-secret")));
+    assert!(refused(&by_alice).contains("only super users may"));
+    let elect = request(
+        1002,
+        &[("clusterName", "c"), ("brokerName", "b"), ("brokerId", "1")],
+    );
+    assert_eq!(ctl.call(elect).code, 16);
+    // A super user gets past the check to the controller's own answer.
+    let by_root = ctl.call(signed(clean, ROOT));
+    assert_ne!(by_root.code, 16, "{:?}", by_root.remark);
+}

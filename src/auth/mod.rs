@@ -9,6 +9,7 @@
 //! resource a request code touches; the dispatcher hands it [`Access`]es.
 //! Refusals carry Java's remarks and go out as NO_PERMISSION.
 
+pub(crate) mod access;
 pub mod authorize;
 pub mod cidr;
 pub mod model;

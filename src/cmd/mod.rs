@@ -2,7 +2,6 @@
 //! and body and applying itself to the shared state. `dispatch` routes a
 //! decoded request to its handler and turns errors into error responses.
 
-mod access;
 mod auth_admin;
 mod broker_heartbeat;
 mod broker_perm;
@@ -73,7 +72,7 @@ pub async fn dispatch(
     let code = RequestCode::from_value(req.code);
     let checked = shared.auth.checks_requests();
     if checked {
-        if let Err(refusal) = access::check(&shared.auth, code, &req, origin.source) {
+        if let Err(refusal) = crate::auth::access::check(&shared.auth, code, &req, origin.source) {
             audit(shared, origin, &req, Err(&refusal.remark));
             let response = req.response(Refusal::CODE, Some(refusal.remark));
             shared
@@ -92,7 +91,7 @@ pub async fn dispatch(
         },
         None => not_supported(&req),
     };
-    if checked && code.is_some_and(access::changes_state) {
+    if checked && code.is_some_and(crate::auth::access::changes_state) {
         audit(shared, origin, &req, Ok(response.code));
     }
     shared.metrics.record_request(

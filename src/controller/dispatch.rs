@@ -35,6 +35,20 @@ pub async fn dispatch(
         }
         return Some(network::serve(&ctl.raft, &req).await);
     }
+    if let Some(auth) = ctl.auth.as_deref().filter(|a| a.checks_requests()) {
+        let source = source.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        let code = Code::from_value(req.code);
+        if let Err(refusal) = crate::auth::access::check(auth, code, &req, source) {
+            let user = req
+                .ext_fields
+                .get(crate::auth::signature::ACCESS_KEY)
+                .map_or("-", String::as_str);
+            tracing::warn!(target: "namesrv::audit", port = "controller", user, %source, code = req.code, remark = %refusal.remark, "request refused");
+            ctl.metrics.audited("refused");
+            return (!req.is_oneway())
+                .then(|| req.response(crate::auth::Refusal::CODE, Some(refusal.remark)));
+        }
+    }
     let outcome = match Code::from_value(req.code) {
         Some(code) if is_leader_only(code) => match leader_job(code, &req) {
             Ok(decide) => ctl.submit(decide).await,

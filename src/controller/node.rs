@@ -84,6 +84,7 @@ pub async fn start(
     tls: Arc<Tls>,
     shutdown: &broadcast::Sender<()>,
     metrics: Arc<Metrics>,
+    auth: Option<Arc<crate::auth::Auth>>,
 ) -> Result<Running, StartError> {
     let peers = config.peers()?;
     let raft_peers = RaftPeers::resolve(&peers).await;
@@ -139,6 +140,7 @@ pub async fn start(
         conns: ConnRegistry::default(),
         clock: Instant::now(),
         metrics,
+        auth,
     });
     let tasks = vec![
         tokio::spawn(writer::run(

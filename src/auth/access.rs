@@ -1,4 +1,5 @@
-//! What a request must be allowed before it is served (issue 25): its
+//! What a request must be allowed before it is served on the NameServer
+//! and controller ports (issue 25): its
 //! signature checked, then what it touches authorized. Java's broker maps
 //! request codes to resources with annotations on the request headers;
 //! the NameServer's headers carry those for the cluster codes (register,
@@ -13,8 +14,8 @@
 
 use std::net::IpAddr;
 
-use crate::auth::model::{Action, Resource, ResourceType};
-use crate::auth::{Access, Auth, Refusal};
+use super::model::{Action, Resource, ResourceType};
+use super::{Access, Auth, Refusal};
 use crate::remoting::{RemotingCommand, RequestCode};
 
 const UPDATE: &[Action] = &[Action::Update];
@@ -47,6 +48,14 @@ fn needs(code: RequestCode) -> Needs {
             Needs::Super("brokers' write permission")
         }
         DELETE_TOPIC_IN_NAMESRV | REGISTER_TOPIC_IN_NAMESRV => Needs::Super("topics"),
+        // The controller port's: brokers' own requests are about their
+        // cluster; electing, cleaning and reconfiguring are an operator's.
+        CONTROLLER_ALTER_SYNC_STATE_SET
+        | CONTROLLER_REGISTER_BROKER
+        | CONTROLLER_GET_NEXT_BROKER_ID
+        | CONTROLLER_APPLY_BROKER_ID => Needs::On(ResourceType::Cluster, "clusterName", UPDATE),
+        CONTROLLER_ELECT_MASTER => Needs::Super("the controller's elections"),
+        CLEAN_BROKER_DATA | UPDATE_CONTROLLER_CONFIG => Needs::Super("the controller"),
         AUTH_CREATE_USER | AUTH_UPDATE_USER | AUTH_DELETE_USER | AUTH_GET_USER | AUTH_LIST_USER
         | AUTH_CREATE_ACL | AUTH_UPDATE_ACL | AUTH_DELETE_ACL | AUTH_GET_ACL | AUTH_LIST_ACL => {
             Needs::Super("users and ACLs")
@@ -56,7 +65,7 @@ fn needs(code: RequestCode) -> Needs {
 }
 
 /// Whether `code` changes state: such requests are audited.
-pub(super) fn changes_state(code: RequestCode) -> bool {
+pub(crate) fn changes_state(code: RequestCode) -> bool {
     use RequestCode::*;
     matches!(
         code,
@@ -75,12 +84,15 @@ pub(super) fn changes_state(code: RequestCode) -> bool {
             | AUTH_CREATE_ACL
             | AUTH_UPDATE_ACL
             | AUTH_DELETE_ACL
+            | CONTROLLER_ELECT_MASTER
+            | CLEAN_BROKER_DATA
+            | UPDATE_CONTROLLER_CONFIG
     )
 }
 
 /// Checks `req` (of `code`, when known) from `source`: `Err` holds the
 /// refusal to answer with.
-pub(super) fn check(
+pub(crate) fn check(
     auth: &Auth,
     code: Option<RequestCode>,
     req: &RemotingCommand,
