@@ -242,7 +242,14 @@ pub struct Config {
     /// Whether `httpListenPort` was given (file, -D or the store): a port
     /// asked for must be bound, the default may be given up on a shared host.
     pub http_port_explicit: bool,
+    /// How often the cluster page's history is sampled, when the hidden
+    /// key [`HISTORY_INTERVAL_KEY`] sets it (tests); else every ten seconds.
+    pub history_interval_ms: Option<u64>,
 }
+
+/// Not a property: a test's way to sample the history faster. It is left
+/// out of every listing (`-p`, GET_NAMESRV_CONFIG, `/api/v1/config`).
+pub const HISTORY_INTERVAL_KEY: &str = "testHistoryIntervalMillis";
 
 impl Config {
     /// Sets a property by its Java name; `Ok(false)` for an unknown key.
@@ -292,6 +299,18 @@ impl Config {
         for (key, value) in pairs {
             if key == "httpListenPort" {
                 self.http_port_explicit = true;
+            }
+            if key == HISTORY_INTERVAL_KEY {
+                let ms = value
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| ConfigError::BadValue {
+                        key: key.clone(),
+                        value: value.clone(),
+                        expected: "number of milliseconds",
+                    })?;
+                self.history_interval_ms = Some(ms);
+                continue;
             }
             if !self.set(key, value)? {
                 unknown.push(key.clone());
