@@ -19,7 +19,7 @@ use crate::metrics::history::{History, Point, Reading, POINTS};
 use crate::state::shared::Shared;
 
 /// The sampling interval unless a test sets one.
-pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
 /// Shorter would sample faster than the numbers move.
 const MIN_INTERVAL: Duration = Duration::from_millis(50);
 
@@ -112,8 +112,14 @@ pub async fn history(State(state): State<AppState>) -> Response {
     // Copied under the lock, encoded after it: the sampler never waits on JSON.
     let points: Vec<Point> = recorder.history.lock().points().cloned().collect();
     let interval = recorder.interval;
+    // Whole seconds as an integer (10, not 10.0); a test's 0.1 as it is.
+    let seconds = if interval.subsec_nanos() == 0 {
+        json!(interval.as_secs())
+    } else {
+        json!(interval.as_secs_f64())
+    };
     Json(json!({
-        "intervalSeconds": interval.as_secs_f64(),
+        "intervalSeconds": seconds,
         "capacity": POINTS,
         "points": points.iter().map(point_json).collect::<Vec<_>>(),
     }))

@@ -15,9 +15,9 @@ pub struct Reading {
     /// The same instant on the wall clock, only to label the chart.
     pub unix_ms: i64,
     /// Cumulative requests by request code.
-    pub requests: Vec<(&'static str, u64)>,
+    pub requests: Totals,
     /// Cumulative registrations by path.
-    pub registrations: Vec<(&'static str, u64)>,
+    pub registrations: Totals,
     pub brokers_alive: usize,
     /// Ages of the live brokers' last heartbeats, in milliseconds.
     pub heartbeat_ages_ms: Vec<i64>,
@@ -36,12 +36,23 @@ pub struct Point {
     pub heartbeat_age_median_ms: Option<i64>,
 }
 
+/// Cumulative counts by series name.
+type Totals = Vec<(&'static str, u64)>;
+
+/// Where the next point's rates start from.
+#[derive(Debug)]
+struct Baseline {
+    at: Instant,
+    requests: Totals,
+    registrations: Totals,
+}
+
 /// The ring and the reading the next point's rates start from.
 #[derive(Debug)]
 pub struct History {
     capacity: usize,
     points: VecDeque<Point>,
-    last: Option<(Instant, Vec<(&'static str, u64)>, Vec<(&'static str, u64)>)>,
+    last: Option<Baseline>,
 }
 
 /// An hour of points at the default interval of ten seconds; a shorter
@@ -69,13 +80,15 @@ impl History {
             brokers_alive,
             mut heartbeat_ages_ms,
         } = reading;
-        let previous = self
-            .last
-            .replace((at, requests.clone(), registrations.clone()));
-        let Some((before, old_requests, old_registrations)) = previous else {
+        let previous = self.last.replace(Baseline {
+            at,
+            requests: requests.clone(),
+            registrations: registrations.clone(),
+        });
+        let Some(before) = previous else {
             return;
         };
-        let seconds = at.saturating_duration_since(before).as_secs_f64();
+        let seconds = at.saturating_duration_since(before.at).as_secs_f64();
         // Two readings at one instant give no rate; wait for the next.
         if seconds <= 0.0 {
             return;
@@ -83,8 +96,8 @@ impl History {
         heartbeat_ages_ms.sort_unstable();
         let point = Point {
             unix_ms,
-            requests_per_second: rates(&old_requests, &requests, seconds),
-            registrations_per_second: rates(&old_registrations, &registrations, seconds),
+            requests_per_second: rates(&before.requests, &requests, seconds),
+            registrations_per_second: rates(&before.registrations, &registrations, seconds),
             brokers_alive,
             heartbeat_age_max_ms: heartbeat_ages_ms.last().copied(),
             heartbeat_age_median_ms: median(&heartbeat_ages_ms),
