@@ -188,6 +188,12 @@ pub async fn start(
             shared.clone(),
             controller.as_ref().map(|c| c.controller.clone()),
         );
+        // Sampled only where something can show it: beside the listener.
+        tokio::spawn(http::history::run(
+            shared.clone(),
+            state.history.clone(),
+            stop_tx.subscribe(),
+        ));
         tokio::spawn(http::serve(listener, state, async move {
             let _ = stop.recv().await;
         }));

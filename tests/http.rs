@@ -411,3 +411,201 @@ fn the_address_server_answers_the_name_server_list() {
         "{text}"
     );
 }
+
+#[test]
+fn without_an_embedded_controller_the_controller_endpoint_says_so() {
+    let (_server, port) = start(&[]);
+    let (status, body) = get_json(port, "/api/v1/controller");
+    assert_eq!(status, 200);
+    assert_eq!(body, serde_json::json!({ "enabled": false }));
+}
+
+fn ext<'a>(resp: &'a namesrv::remoting::RemotingCommand, key: &str) -> Option<&'a str> {
+    resp.ext_fields.get(key).map(String::as_str)
+}
+
+/// A one-node embedded controller, and a broker set registered on it the
+/// way a broker in controller mode does (1012, 1013, 1003, 904, 1002): the
+/// endpoint shows what GET_REPLICA_INFO (1004) answers for the same set.
+#[test]
+fn the_controller_endpoint_shows_the_leader_and_each_broker_set() {
+    let ctl_port = free_port();
+    let peers = format!("n0-127.0.0.1:{ctl_port}");
+    let store = tempfile::tempdir().unwrap();
+    let store_path = store.path().display().to_string();
+    let (_server, port) = start(&[
+        ("enableControllerInNamesrv", "true"),
+        ("controllerDLegerGroup", "page-group"),
+        ("controllerDLegerPeers", &peers),
+        ("controllerDLegerSelfId", "n0"),
+        ("controllerStorePath", &store_path),
+    ]);
+    let mut ctl = None;
+    eventually(Duration::from_secs(20), "n0 the ready leader", || {
+        let body = get_json(port, "/api/v1/controller").1;
+        let ready = body["ready"] == true;
+        ctl = Some(body);
+        ready
+    });
+    let ctl = ctl.unwrap();
+    assert_eq!(ctl["enabled"], true);
+    assert_eq!(ctl["group"], "page-group");
+    assert_eq!(ctl["nodeId"], "n0");
+    assert_eq!(ctl["role"], "Leader");
+    assert_eq!(ctl["leader"]["id"], "n0");
+    assert_eq!(ctl["leader"]["addr"], format!("127.0.0.1:{ctl_port}"));
+    assert!(ctl["term"].as_u64().unwrap() >= 1, "{ctl}");
+    let members = ctl["members"].as_array().unwrap();
+    assert_eq!(members.len(), 1, "{ctl}");
+    assert_eq!(members[0]["id"], "n0");
+    assert_eq!(members[0]["addr"], format!("127.0.0.1:{ctl_port}"));
+    assert_eq!(members[0]["voter"], true);
+    assert_eq!(members[0]["leader"], true);
+    assert_eq!(members[0]["self"], true);
+    assert_eq!(ctl["brokerSets"], serde_json::json!([]));
+
+    // The broker's address is a listener, so the 1008 push has somewhere to go.
+    let broker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = broker.local_addr().unwrap().to_string();
+    let mut c = Client::connect(format!("127.0.0.1:{ctl_port}").parse().unwrap());
+    let set = [("clusterName", "page-c"), ("brokerName", "page-a")];
+    let call = |c: &mut Client, code: i32, fields: &[(&str, &str)]| {
+        let mut all = set.to_vec();
+        all.extend_from_slice(fields);
+        let resp = c.call(request(code, &all));
+        assert_eq!(resp.code, 0, "{code}: {resp:?}");
+        resp
+    };
+    let next = call(&mut c, 1012, &[]);
+    assert_eq!(ext(&next, "nextBrokerId"), Some("1"));
+    let check = format!("{addr};1700000000000");
+    call(
+        &mut c,
+        1013,
+        &[("appliedBrokerId", "1"), ("registerCheckCode", &check)],
+    );
+    call(&mut c, 1003, &[("brokerId", "1"), ("brokerAddress", &addr)]);
+    let heartbeat = request(
+        904,
+        &[
+            ("clusterName", "page-c"),
+            ("brokerName", "page-a"),
+            ("brokerAddr", &addr),
+            ("brokerId", "1"),
+            ("epoch", "1"),
+            ("maxOffset", "0"),
+            ("heartbeatTimeoutMills", "60000"),
+        ],
+    )
+    .mark_oneway();
+    c.send(&heartbeat);
+    // One-way: a call on the same connection returns once it was read.
+    assert_eq!(c.call(request(1005, &[])).code, 0);
+    let elected = call(&mut c, 1002, &[("brokerId", "1")]);
+    assert_eq!(ext(&elected, "masterBrokerId"), Some("1"));
+
+    let info = c.call(request(1004, &[("brokerName", "page-a")]));
+    assert_eq!(info.code, 0, "{info:?}");
+    let info_body: serde_json::Value = serde_json::from_slice(&info.body).unwrap();
+    let ctl = get_json(port, "/api/v1/controller").1;
+    let sets = ctl["brokerSets"].as_array().unwrap();
+    assert_eq!(sets.len(), 1, "{ctl}");
+    let s = &sets[0];
+    assert_eq!(s["cluster"], "page-c");
+    assert_eq!(s["brokerName"], "page-a");
+    for (api, remoting) in [
+        ("masterBrokerId", "masterBrokerId"),
+        ("masterAddress", "masterAddress"),
+        ("masterEpoch", "masterEpoch"),
+    ] {
+        assert_eq!(
+            s[api].to_string().trim_matches('"'),
+            ext(&info, remoting).unwrap(),
+            "{api}: {s} vs {info:?}"
+        );
+    }
+    assert_eq!(s["masterAddress"], addr.as_str());
+    assert_eq!(s["syncStateSet"], info_body["syncStateSet"], "{info_body}");
+    assert_eq!(
+        s["syncStateSetEpoch"], info_body["syncStateSetEpoch"],
+        "{info_body}"
+    );
+    let replica = &s["replicas"][0];
+    assert_eq!(replica["id"], 1);
+    assert_eq!(replica["addr"], addr.as_str());
+    assert_eq!(replica["master"], true);
+    assert_eq!(replica["inSync"], true);
+    assert_eq!(replica["alive"], true, "{s}");
+    assert!(replica["lastHeartbeatAgeMs"].as_i64().unwrap() >= 0, "{s}");
+}
+
+/// With a 100 ms interval (a hidden key for tests), points appear, the
+/// registration shows as a rate, and the live broker and its heartbeat age
+/// are there.
+#[test]
+fn the_history_shows_rates_brokers_and_heartbeat_ages() {
+    let (server, port) = start(&[("testHistoryIntervalMillis", "100")]);
+    let (status, body) = get_json(port, "/api/v1/history");
+    assert_eq!(status, 200);
+    assert_eq!(body["intervalSeconds"], 0.1);
+    assert_eq!(body["capacity"], 360);
+    let started_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    // A point means the sampler has read the counters once: the
+    // registration below falls after that reading, so some point has it.
+    eventually(Duration::from_secs(20), "a first point", || {
+        get_json(port, "/api/v1/history").1["points"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty())
+    });
+    let mut broker = server.client();
+    let resp = broker.call(register_request(
+        "hist-b",
+        0,
+        "127.0.0.1:10911",
+        register_body(1, &["H1", "H2"]),
+    ));
+    assert_eq!(resp.code, 0, "{resp:?}");
+    let mut history = serde_json::Value::Null;
+    eventually(
+        Duration::from_secs(20),
+        "a point with the registration and the broker",
+        || {
+            history = get_json(port, "/api/v1/history").1;
+            let points = history["points"].as_array().unwrap();
+            points
+                .iter()
+                .any(|p| p["requestsPerSecond"]["REGISTER_BROKER"].as_f64() > Some(0.0))
+                && points.last().is_some_and(|p| p["brokersAlive"] == 1)
+        },
+    );
+    let points = history["points"].as_array().unwrap();
+    let with = points
+        .iter()
+        .find(|p| p["requestsPerSecond"]["REGISTER_BROKER"].as_f64() > Some(0.0))
+        .unwrap();
+    let registrations: f64 = with["registrationsPerSecond"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert!(registrations > 0.0, "{with}");
+    let last = points.last().unwrap();
+    let max = last["heartbeatAgeMaxMs"].as_i64().unwrap();
+    let median = last["heartbeatAgeMedianMs"].as_i64().unwrap();
+    assert!((0..=max).contains(&median), "{last}");
+    let times: Vec<i64> = points.iter().map(|p| p["t"].as_i64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
+    assert!(times[0] >= started_ms - 5_000, "{times:?} vs {started_ms}");
+    // No point counts a negative rate.
+    for p in points {
+        for series in ["requestsPerSecond", "registrationsPerSecond"] {
+            for v in p[series].as_object().unwrap().values() {
+                assert!(v.as_f64().unwrap() > 0.0, "{p}");
+            }
+        }
+    }
+}

@@ -247,7 +247,14 @@ pub struct Config {
     /// Whether `httpListenPort` was given (file, -D or the store): a port
     /// asked for must be bound, the default may be given up on a shared host.
     pub http_port_explicit: bool,
+    /// How often the cluster page's history is sampled, when the hidden
+    /// key `testHistoryIntervalMillis` sets it (tests); else every ten seconds.
+    pub history_interval_ms: Option<u64>,
 }
+
+/// Not a property: a test's way to sample the history faster. It is left
+/// out of every listing (`-p`, GET_NAMESRV_CONFIG, `/api/v1/config`).
+const HISTORY_INTERVAL_KEY: &str = "testHistoryIntervalMillis";
 
 impl Config {
     /// Sets a property by its Java name; `Ok(false)` for an unknown key.
@@ -299,6 +306,18 @@ impl Config {
         for (key, value) in pairs {
             if key == "httpListenPort" {
                 self.http_port_explicit = true;
+            }
+            if key == HISTORY_INTERVAL_KEY {
+                let ms = value
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| ConfigError::BadValue {
+                        key: key.clone(),
+                        value: value.clone(),
+                        expected: "number of milliseconds",
+                    })?;
+                self.history_interval_ms = Some(ms);
+                continue;
             }
             if !self.set(key, value)? {
                 unknown.push(key.clone());
@@ -390,6 +409,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("missing"));
+    }
+
+    #[test]
+    fn the_history_interval_key_is_read_but_never_listed() {
+        let mut c = Config::default();
+        assert_eq!(c.history_interval_ms, None);
+        let pairs = [("testHistoryIntervalMillis".to_string(), "250".to_string())];
+        assert!(c.apply_overrides(&pairs).unwrap().is_empty());
+        assert_eq!(c.history_interval_ms, Some(250));
+        assert!(c.entries().iter().all(|(k, _)| !k.contains("History")));
+        assert_eq!(c.get("testHistoryIntervalMillis"), None);
+        let bad = [("testHistoryIntervalMillis".to_string(), "soon".to_string())];
+        assert!(c.apply_overrides(&bad).is_err());
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 mod api;
 mod auth;
+mod controller;
+pub mod history;
 mod listener;
 mod nsaddr;
 mod page;
@@ -26,22 +28,27 @@ use crate::controller::handle::Controller;
 use crate::metrics::text as metrics_text;
 use crate::state::shared::Shared;
 
-/// What the handlers read: the NameServer's state and, when it runs, the
-/// embedded controller (for readiness).
+/// What the handlers read: the NameServer's state, when it runs the
+/// embedded controller (readiness, `/api/v1/controller`), and the history
+/// the page charts.
 #[derive(Clone)]
 pub struct AppState {
     pub shared: Arc<Shared>,
     pub controller: Option<Arc<Controller>>,
     /// Shares one `/metrics` render among the scrapes of a burst.
     pub renders: Arc<render::RenderGate>,
+    /// The last hour for the page's charts, filled by [`history::run`].
+    pub history: Arc<history::Recorder>,
 }
 
 impl AppState {
     pub fn new(shared: Arc<Shared>, controller: Option<Arc<Controller>>) -> AppState {
+        let interval = shared.config().history_interval_ms;
         AppState {
             shared,
             controller,
             renders: Arc::default(),
+            history: Arc::new(history::Recorder::new(interval)),
         }
     }
 }
@@ -66,6 +73,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/topics/{topic}/route", get(api::route))
         .route("/api/v1/kv", get(api::kv))
         .route("/api/v1/config", get(api::config))
+        .route("/api/v1/controller", get(controller::controller))
+        .route("/api/v1/history", get(history::history))
         .route("/rocketmq/{subgroup}", get(nsaddr::nsaddr))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

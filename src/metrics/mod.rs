@@ -13,9 +13,14 @@ use prometheus_client::registry::Registry;
 
 use crate::remoting::{RequestCode, ResponseCode};
 
+pub mod history;
 mod latency;
 pub mod text;
 pub use latency::LatencyHistogram;
+
+/// The `path` labels of `registrations_total`, as the registration code
+/// gives them (`RegistrationPath::label`).
+pub const REGISTRATION_PATHS: [&str; 3] = ["unchanged", "changed_runs", "full"];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -342,6 +347,41 @@ impl Metrics {
         histogram.observe(took);
     }
 
+    /// Requests answered so far, by request code (every response code
+    /// summed), for the codes seen at least once. Reads the handles the hot
+    /// path already filled: atomic loads, no lock.
+    pub fn request_totals(&self) -> Vec<(&'static str, u64)> {
+        let per_code = ResponseCode::ALL.len() + 1;
+        self.request_counters
+            .chunks(per_code)
+            .enumerate()
+            .filter_map(|(req, row)| {
+                let seen: Vec<u64> = row
+                    .iter()
+                    .filter_map(|c| c.get().map(Counter::get))
+                    .collect();
+                if seen.is_empty() {
+                    return None;
+                }
+                let name = RequestCode::ALL.get(req).map_or("UNKNOWN", |c| c.name());
+                Some((name, seen.iter().sum()))
+            })
+            .collect()
+    }
+
+    /// `registrations_total` by path, for the paths seen at least once.
+    /// Each read takes the family's read lock for one lookup, as a
+    /// registration's own count does.
+    pub fn registration_totals(&self) -> Vec<(&'static str, u64)> {
+        REGISTRATION_PATHS
+            .iter()
+            .filter_map(|&path| {
+                let counter = self.registrations.get(&PathLabel { path })?;
+                Some((path, counter.get()))
+            })
+            .collect()
+    }
+
     pub fn route_cache_hit(&self) {
         if !self.enabled {
             return;
@@ -548,6 +588,25 @@ mod tests {
         assert!(text.contains("namesrv_queue_entries 9"), "{text}");
         assert!(text.contains("namesrv_uptime_seconds 7"), "{text}");
         assert!(text.trim_end().ends_with("# EOF"), "{text}");
+    }
+
+    #[test]
+    fn totals_for_the_history_sum_response_codes_and_list_only_what_was_seen() {
+        let m = Metrics::new(true);
+        let took = Duration::from_micros(5);
+        assert!(m.request_totals().is_empty() && m.registration_totals().is_empty());
+        let route = Some(RequestCode::GET_ROUTEINFO_BY_TOPIC);
+        m.record_request(route, Some(ResponseCode::SUCCESS), took);
+        m.record_request(route, Some(ResponseCode::SUCCESS), took);
+        m.record_request(route, None, took);
+        m.record_request(None, None, took);
+        m.registered("unchanged", 0);
+        m.registered("full", 10);
+        m.registered("full", 10);
+        let mut totals = m.request_totals();
+        totals.sort_unstable();
+        assert_eq!(totals, [("GET_ROUTEINFO_BY_TOPIC", 3), ("UNKNOWN", 1)]);
+        assert_eq!(m.registration_totals(), [("unchanged", 1), ("full", 2)]);
     }
 
     /// Every `namesrv_*` metric the alert rules and the Grafana dashboard in

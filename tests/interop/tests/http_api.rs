@@ -5,7 +5,9 @@
 //! errors, `/metrics` parses as Prometheus text, and a broker killed with
 //! SIGKILL leaves the API and is counted as a connection-close removal.
 //! The cluster page is loaded in headless Chromium (`tests/browser/page.mjs`)
-//! and a screenshot of it is saved as `target/cluster-page.png`.
+//! beside an embedded controller with a Java broker in controller mode: its
+//! controller section, charts and topic browser are checked against the
+//! API, and screenshots are saved as `target/cluster-page*.png`.
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -515,23 +517,68 @@ fn a_page_number_past_the_end_never_wraps_to_the_first_page() {
     }
 }
 
-/// Where the screenshot goes: the main checkout's `target/`.
+/// Where the screenshots go: the checkout's `target/`, or
+/// `$NAMESRV_SCREENSHOT_DIR`.
 fn screenshot_path() -> PathBuf {
-    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
-    std::fs::create_dir_all(&target).unwrap();
-    target.canonicalize().unwrap().join("cluster-page.png")
+    let dir = std::env::var_os("NAMESRV_SCREENSHOT_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.canonicalize().unwrap().join("cluster-page.png")
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+const PAGE_SET: &str = "page-java-a";
+
+/// The page of a NameServer with its embedded controller (one node), and
+/// a Java 5.5.0 broker in controller mode that the controller made master
+/// of its set. The history is sampled every 500 ms (a hidden key for
+/// tests), so the charts have points within seconds. With
+/// `NAMESRV_UPDATE_DOCS=1` the screenshots are copied into `docs/img/`.
 #[test]
 fn the_cluster_page_in_headless_chromium_shows_a_java_broker_and_a_route() {
     let dir = tempfile::tempdir().unwrap();
-    let namesrv = Namesrv::start_with_http(&dir.path().join("namesrv"), &[]);
+    let ctl_port = free_port();
+    let peers = format!("n0-127.0.0.1:{ctl_port}");
+    let store = dir.path().join("controller-store").display().to_string();
+    let namesrv = Namesrv::start_with_http(
+        &dir.path().join("namesrv"),
+        &[
+            ("enableControllerInNamesrv", "true"),
+            ("controllerDLegerGroup", "page-group"),
+            ("controllerDLegerPeers", &peers),
+            ("controllerDLegerSelfId", "n0"),
+            ("controllerStorePath", &store),
+            ("testHistoryIntervalMillis", "500"),
+        ],
+    );
     let http = namesrv.http.unwrap();
-    let java = java_broker(
+    wait_for(Duration::from_secs(20), "the controller ready", || {
+        get_ok(http, "/api/v1/controller")["ready"] == true
+    });
+    let controller = format!("127.0.0.1:{ctl_port}");
+    let java = JavaBroker::start(
         &dir.path().join("java"),
-        &namesrv.addr_string(),
-        "PageCluster",
-        "page-java-a",
+        JavaBrokerConf {
+            version: JavaVersion::V5_5_0,
+            cluster: "PageCluster",
+            name: PAGE_SET,
+            id: -1,
+            role: "SLAVE",
+            namesrv: &namesrv.addr_string(),
+            extra: &[
+                ("enableControllerMode", "true"),
+                ("controllerAddr", &controller),
+            ],
+        },
     );
     let put = request(
         100,
@@ -544,22 +591,46 @@ fn the_cluster_page_in_headless_chromium_shows_a_java_broker_and_a_route() {
     assert_eq!(namesrv.call(put).code, 0);
     wait_for(
         Duration::from_secs(90),
-        "the Java broker registered",
-        || find_broker(&get_ok(http, "/api/v1/clusters"), &java.addr).is_some(),
+        "the Java broker registered as master",
+        || {
+            find_broker(&get_ok(http, "/api/v1/clusters"), &java.addr)
+                .is_some_and(|(_, _, b)| b["role"] == "MASTER")
+        },
     );
+    // The controller's view of the set, beside what the route table says.
+    let ctl = get_ok(http, "/api/v1/controller");
+    println!("{}", serde_json::to_string_pretty(&ctl).unwrap());
+    let set = ctl["brokerSets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["brokerName"] == PAGE_SET)
+        .unwrap_or_else(|| panic!("no set {PAGE_SET}: {ctl}"))
+        .clone();
+    assert_eq!(set["cluster"], "PageCluster", "{set}");
+    assert_eq!(set["masterAddress"], java.addr.as_str(), "{set}");
+    assert_eq!(set["masterEpoch"], 1, "{set}");
+    let master = set["masterBrokerId"].as_i64().unwrap();
+    assert!(set["syncStateSet"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(master)));
+    assert_eq!(ctl["leader"]["id"], "n0", "{ctl}");
 
     let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../browser");
     let screenshot = screenshot_path();
     let _ = std::fs::remove_file(&screenshot);
     let node = std::env::var_os("NODE_BIN").unwrap_or_else(|| "node".into());
     let started = Instant::now();
-    // page.mjs bounds itself (15 s a step, 90 s in all) and names the failed step.
+    // page.mjs bounds itself (15 s a step, 60 s for the controller and
+    // charts to agree, 90 s in all) and names the failed step.
     let out = Command::new(node)
         .arg(browser_dir.join("page.mjs"))
         .arg(format!("http://{http}/"))
         .arg("TBW102")
         .arg(&screenshot)
         .arg(&java.addr)
+        .arg(PAGE_SET)
         .current_dir(&browser_dir)
         .output()
         .expect("run node (apt-get install nodejs; npm ci in tests/browser)");
@@ -579,11 +650,37 @@ fn the_cluster_page_in_headless_chromium_shows_a_java_broker_and_a_route() {
         report["seen"]["kv"].as_str().unwrap().contains("PageTopic"),
         "{report}"
     );
-    let png = std::fs::read(&screenshot).unwrap();
     assert!(
-        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
-        "{} bytes",
-        png.len()
+        report["seen"]["controller"]["sets"]
+            .to_string()
+            .contains(PAGE_SET),
+        "{report}"
     );
-    println!("screenshot: {}", screenshot.display());
+    assert!(
+        report["seen"]["history"]["points"].as_u64() >= Some(3),
+        "{report}"
+    );
+    let mut shots = vec![screenshot.clone()];
+    for s in report["sections"].as_array().unwrap() {
+        shots.push(PathBuf::from(s.as_str().unwrap()));
+    }
+    for shot in &shots {
+        let png = std::fs::read(shot).unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 5_000,
+            "{}: {} bytes",
+            shot.display(),
+            png.len()
+        );
+        println!("screenshot: {}", shot.display());
+    }
+    if std::env::var_os("NAMESRV_UPDATE_DOCS").is_some() {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/img");
+        std::fs::create_dir_all(&docs).unwrap();
+        for shot in &shots {
+            let name = shot.file_name().unwrap();
+            std::fs::copy(shot, docs.join(name)).unwrap();
+            println!("copied to docs/img/{}", name.to_string_lossy());
+        }
+    }
 }
