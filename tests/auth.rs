@@ -342,7 +342,7 @@ fn without_the_keys_nothing_is_checked() {
 
 /// Sends a GET with `Authorization: Basic <user:password>` when given;
 /// returns the status and the `WWW-Authenticate` header.
-fn http_basic(port: u16, path: &str, user: Option<(&str, &str)>) -> (u16, Option<String>) {
+fn http_basic(port: u16, path: &str, user: Option<(&str, &str)>) -> (u16, Option<String>, String) {
     use base64::Engine;
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -364,7 +364,11 @@ fn http_basic(port: u16, path: &str, user: Option<(&str, &str)>) -> (u16, Option
         .lines()
         .find_map(|l| l.strip_prefix("www-authenticate: "))
         .map(str::to_string);
-    (status, challenge)
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    (status, challenge, body)
 }
 
 #[test]
@@ -379,7 +383,7 @@ fn the_http_api_and_page_need_a_user_and_probes_stay_open() {
     let server = start(store.path(), &[("httpListenPort", port.as_str())]);
     let http = server.http.expect("the HTTP listener").port();
     for path in ["/", "/api/v1/clusters", "/api/v1/kv", "/api/v1/config"] {
-        let (status, challenge) = http_basic(http, path, None);
+        let (status, challenge, _) = http_basic(http, path, None);
         assert_eq!(status, 401, "{path}");
         assert!(challenge.unwrap_or_default().starts_with("Basic"), "{path}");
         assert_eq!(
@@ -398,6 +402,10 @@ fn the_http_api_and_page_need_a_user_and_probes_stay_open() {
     ] {
         assert_eq!(http_basic(http, path, None).0, 200, "{path}");
     }
+    // Secrets are shown as set, never as themselves.
+    let (_, _, config) = http_basic(http, "/api/v1/config", Some(ROOT));
+    assert!(config.contains("initAuthenticationUser"), "{config}");
+    assert!(!config.contains(ROOT.1), "{config}");
     // The refusals are audited and counted.
     let mut c = server.client();
     assert_eq!(c.call(route_request("A")).code, 16);

@@ -144,6 +144,17 @@ pub async fn kv(State(shared): State<Arc<Shared>>) -> Response {
 /// The effective configuration; TLS keys give paths, never key material.
 pub async fn config(State(shared): State<Arc<Shared>>) -> Response {
     let c = shared.config();
-    let entries: BTreeMap<&str, String> = c.entries().into_iter().chain(c.tls.entries()).collect();
+    let mut entries: BTreeMap<&str, String> = c
+        .entries()
+        .into_iter()
+        .chain(c.tls.entries())
+        .chain(c.auth.entries())
+        .collect();
+    // A secret is shown as set or not, never as itself.
+    if let Some(password) = entries.get_mut("tls.server.keyPassword") {
+        if !password.is_empty() {
+            *password = "***".into();
+        }
+    }
     Json(json!({ "config": entries })).into_response()
 }
