@@ -103,7 +103,8 @@ pub async fn watch(ctl: Arc<Controller>, mut shutdown: broadcast::Receiver<()>) 
     }
 }
 
-fn state_name(state: ServerState) -> &'static str {
+/// The raft role as metrics and the HTTP API name it.
+pub(crate) fn state_name(state: ServerState) -> &'static str {
     match state {
         ServerState::Leader => "Leader",
         ServerState::Candidate => "Candidate",

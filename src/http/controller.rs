@@ -8,7 +8,6 @@ use std::collections::BTreeSet;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use openraft::ServerState;
 use serde_json::{json, Value};
 
 use super::AppState;
@@ -25,16 +24,6 @@ struct SetCopy {
     sync_state_set: BTreeSet<BrokerId>,
     /// Id and address of every replica.
     replicas: Vec<(BrokerId, String)>,
-}
-
-fn role(state: ServerState) -> &'static str {
-    match state {
-        ServerState::Leader => "Leader",
-        ServerState::Candidate => "Candidate",
-        ServerState::Follower => "Follower",
-        ServerState::Learner => "Learner",
-        ServerState::Shutdown => "Shutdown",
-    }
 }
 
 fn broker_sets(ctl: &Controller) -> Vec<SetCopy> {
@@ -183,7 +172,7 @@ pub async fn controller(State(state): State<AppState>) -> Response {
         "nodeId": me.id,
         "raftId": me.node_id,
         "addr": me.address(),
-        "role": role(raft_state),
+        "role": crate::controller::leadership::state_name(raft_state),
         "ready": ctl.is_ready_leader(),
         "term": term,
         "leader": leader_json,
