@@ -132,6 +132,9 @@ pub(crate) fn register_request(
     // bodyCrc32 as brokers send it (the NameServer checks it).
     let crc = crc32fast::hash(&body) & 0x7FFF_FFFF;
     req = req.with_ext("bodyCrc32", crc);
+    if let Some((ak, sk)) = crate::route::credentials() {
+        namesrv::auth::signature::sign_request(&mut req.ext_fields, &body, ak, sk);
+    }
     req.body = body;
     req
 }

@@ -34,9 +34,9 @@ pub(crate) struct RouteArgs {
     pub(crate) json: bool,
 }
 
-/// Signed as RocketMQ's `AclClientRPCHook` signs, when
-/// `$NAMESRV_BENCH_ACCESS_KEY` and `$NAMESRV_BENCH_SECRET_KEY` are set: the
-/// cost of authentication on the server.
+/// Signed as RocketMQ's `AclClientRPCHook` signs (as registrations are),
+/// when `$NAMESRV_BENCH_ACCESS_KEY` and `$NAMESRV_BENCH_SECRET_KEY` are set:
+/// the cost of authentication on the server.
 fn route_request(topic: &str, opaque: i32) -> RemotingCommand {
     let mut cmd = RemotingCommand::request(RequestCode::GET_ROUTEINFO_BY_TOPIC.value(), opaque)
         .with_ext("topic", topic);
@@ -46,7 +46,7 @@ fn route_request(topic: &str, opaque: i32) -> RemotingCommand {
     cmd
 }
 
-fn credentials() -> Option<&'static (String, String)> {
+pub(crate) fn credentials() -> Option<&'static (String, String)> {
     static CREDENTIALS: std::sync::OnceLock<Option<(String, String)>> = std::sync::OnceLock::new();
     CREDENTIALS
         .get_or_init(|| {
