@@ -18,7 +18,17 @@ import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageExt;
 
 public class AclClient {
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        try {
+            run(args);
+        } catch (Throwable e) {
+            // The clients' threads would keep the JVM alive: exit here.
+            System.out.println("FAILED " + e);
+            System.exit(1);
+        }
+    }
+
+    static void run(String[] args) throws Exception {
         String namesrv = args[0], ak = args[1], sk = args[2], topic = args[3], group = args[4];
         int count = Integer.parseInt(args[5]);
         long deadline = System.currentTimeMillis() + Long.parseLong(args[6]) * 1000;

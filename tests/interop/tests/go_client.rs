@@ -312,6 +312,15 @@ fn go_client_with_credentials_produces_and_consumes_on_an_authenticating_namesrv
             extra: &[
                 ("autoCreateTopicEnable", "false"),
                 ("innerClientAuthenticationCredentials", inner),
+                // The broker keeps the inner user in a local store of its own.
+                (
+                    "authenticationMetadataProvider",
+                    "org.apache.rocketmq.auth.authentication.provider.LocalAuthenticationMetadataProvider",
+                ),
+                (
+                    "authorizationMetadataProvider",
+                    "org.apache.rocketmq.auth.authorization.provider.LocalAuthorizationMetadataProvider",
+                ),
             ],
         },
     );

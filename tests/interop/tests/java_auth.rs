@@ -19,6 +19,10 @@ const BROKER: &str = "authb";
 const TOPIC: &str = "AclTopic";
 const OTHER: &str = "OtherTopic";
 const GROUP: &str = "AclGroup";
+const LOCAL_AUTHN: &str =
+    "org.apache.rocketmq.auth.authentication.provider.LocalAuthenticationMetadataProvider";
+const LOCAL_AUTHZ: &str =
+    "org.apache.rocketmq.auth.authorization.provider.LocalAuthorizationMetadataProvider";
 const ROOT: (&str, &str) = ("root", "root-secret-12");
 const INNER: (&str, &str) = ("broker-inner", "inner-secret-12");
 const APP: (&str, &str) = ("app", "app-secret-12");
@@ -98,6 +102,10 @@ fn java_peers_with_credentials_work_and_without_are_refused() {
             extra: &[
                 ("autoCreateTopicEnable", "false"),
                 ("innerClientAuthenticationCredentials", &inner),
+                // The broker makes the inner user in a local store of its
+                // own at start, and refuses to start without one.
+                ("authenticationMetadataProvider", LOCAL_AUTHN),
+                ("authorizationMetadataProvider", LOCAL_AUTHZ),
             ],
         },
     );
