@@ -11,7 +11,7 @@
 
 pub(crate) mod access;
 pub mod authorize;
-pub mod cidr;
+
 pub mod model;
 pub mod signature;
 pub mod store;
@@ -185,7 +185,7 @@ impl Auth {
             return Err(Refusal::new(format!("User:{username} is disabled.")));
         }
         let acl = snapshot.acl(username).map(Arc::as_ref);
-        let ip = cidr::canonical(source_ip);
+        let ip = crate::config::cidr::canonical(source_ip);
         for access in accesses {
             let verdict = authorize::decide(user, acl, &access.resource, access.actions, ip);
             if verdict != Verdict::Allowed {
@@ -253,7 +253,7 @@ impl Auth {
             Some(_) => Err(Refusal::new(format!(
                 "{} has no permission to access {what} from {}, only super users may.",
                 model::subject_key(username),
-                cidr::canonical(source_ip)
+                crate::config::cidr::canonical(source_ip)
             ))),
         }
     }

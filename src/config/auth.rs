@@ -5,9 +5,9 @@
 
 use serde::Deserialize;
 
+use super::cidr::{self, Cidr};
 use super::fields::{as_written, config_struct, home_path, PropValue};
 use super::ConfigError;
-use crate::auth::cidr::{self, Cidr};
 
 /// What a listing shows instead of a secret.
 pub const MASK: &str = "***";

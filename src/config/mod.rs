@@ -2,6 +2,7 @@
 //! `NettyServerConfig` properties, by their Java names, with Java defaults.
 
 pub mod auth;
+pub mod cidr;
 pub(crate) mod fields;
 pub mod load;
 pub mod properties;
