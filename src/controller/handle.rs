@@ -65,6 +65,9 @@ pub struct Controller {
     /// Where raft role, term, leader changes and elections are recorded
     /// (the HTTP listener's registry; a no-op registry without one).
     pub metrics: Arc<Metrics>,
+    /// NOTIFY_BROKER_ROLE_CHANGED sends still pending, so a newer epoch can
+    /// cancel an older one.
+    pub(super) pushes: super::push::Pushes,
     /// The NameServer's users and ACLs, when embedded in one: the port
     /// checks requests by the same rules. `None` standalone.
     pub auth: Option<Arc<crate::auth::Auth>>,

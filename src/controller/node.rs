@@ -140,6 +140,7 @@ pub async fn start(
         conns: ConnRegistry::default(),
         clock: Instant::now(),
         metrics,
+        pushes: Default::default(),
         auth,
     });
     let tasks = vec![

@@ -16,7 +16,6 @@ use tokio::sync::{broadcast, mpsc};
 use super::event::ControllerEvent;
 use super::handle::{not_leader, Controller, Decide, Job};
 use super::outcome::Outcome;
-use super::push;
 use crate::remoting::ResponseCode;
 
 /// Java's processor waits this long for a write's future.
@@ -85,7 +84,7 @@ async fn execute(ctl: &Controller, decide: Decide) -> (Outcome, Option<Pending<'
         if let Some(change) = &outcome.role_change {
             if ctl.config.read().notify_broker_role_changed {
                 let targets = ctl.role_change_targets(change);
-                push::notify_role_change(change, targets);
+                ctl.pushes.notify_role_change(change, targets);
             }
         }
     } else if read_event {
