@@ -123,3 +123,32 @@ pub(crate) fn check(
         }
     }
 }
+
+/// The request's user as audit lines name it.
+fn user_of(req: &RemotingCommand) -> &str {
+    req.ext_fields
+        .get(super::signature::ACCESS_KEY)
+        .map_or("-", String::as_str)
+}
+
+/// The audit line of a refused request, on either port.
+pub(crate) fn log_refused(port: &'static str, req: &RemotingCommand, source: IpAddr, remark: &str) {
+    let (user, code) = (user_of(req), req.code);
+    tracing::warn!(target: "namesrv::audit", port, user, %source, code, remark, "request refused");
+}
+
+/// The audit line of a served request that changes state. A broker's
+/// periodic registration is logged at debug level: at info, a fleet would
+/// drown the rest.
+pub(crate) fn log_served(req: &RemotingCommand, source: IpAddr, answer: i32) {
+    let (user, code) = (user_of(req), req.code);
+    let routine = matches!(
+        RequestCode::from_value(code),
+        Some(RequestCode::REGISTER_BROKER | RequestCode::UNREGISTER_BROKER)
+    );
+    if routine {
+        tracing::debug!(target: "namesrv::audit", user, %source, code, answer, "request served");
+    } else {
+        tracing::info!(target: "namesrv::audit", user, %source, code, answer, "request served");
+    }
+}

@@ -73,7 +73,8 @@ pub async fn dispatch(
     let checked = shared.auth.checks_requests();
     if checked {
         if let Err(refusal) = crate::auth::access::check(&shared.auth, code, &req, origin.source) {
-            audit(shared, origin, &req, Err(&refusal.remark));
+            shared.metrics.audited("refused");
+            crate::auth::access::log_refused("namesrv", &req, origin.source, &refusal.remark);
             let response = req.response(Refusal::CODE, Some(refusal.remark));
             shared
                 .metrics
@@ -92,7 +93,8 @@ pub async fn dispatch(
         None => not_supported(&req),
     };
     if checked && code.is_some_and(crate::auth::access::changes_state) {
-        audit(shared, origin, &req, Ok(response.code));
+        shared.metrics.audited("allowed");
+        crate::auth::access::log_served(&req, origin.source, response.code);
     }
     shared.metrics.record_request(
         code,
@@ -100,36 +102,6 @@ pub async fn dispatch(
         started.elapsed(),
     );
     (!oneway).then_some(response)
-}
-
-/// Logs a request that changes state (or was refused) once, with who sent
-/// it from where and what came of it. A broker's periodic registration is
-/// logged at debug level: at info, a fleet would drown the rest.
-fn audit(shared: &Shared, origin: Origin, req: &RemotingCommand, outcome: Result<i32, &str>) {
-    let user = req
-        .ext_fields
-        .get(crate::auth::signature::ACCESS_KEY)
-        .map_or("-", String::as_str);
-    let source = origin.source;
-    let code = req.code;
-    match outcome {
-        Err(remark) => {
-            shared.metrics.audited("refused");
-            tracing::warn!(target: "namesrv::audit", user, %source, code, remark, "request refused");
-        }
-        Ok(answer) => {
-            shared.metrics.audited("allowed");
-            let routine = matches!(
-                RequestCode::from_value(code),
-                Some(RequestCode::REGISTER_BROKER | RequestCode::UNREGISTER_BROKER)
-            );
-            if routine {
-                tracing::debug!(target: "namesrv::audit", user, %source, code, answer, "request served");
-            } else {
-                tracing::info!(target: "namesrv::audit", user, %source, code, answer, "request served");
-            }
-        }
-    }
 }
 
 /// Which frames the connection hands over head first, to [`serve_head`]:

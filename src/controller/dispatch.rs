@@ -39,12 +39,8 @@ pub async fn dispatch(
         let source = source.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
         let code = Code::from_value(req.code);
         if let Err(refusal) = crate::auth::access::check(auth, code, &req, source) {
-            let user = req
-                .ext_fields
-                .get(crate::auth::signature::ACCESS_KEY)
-                .map_or("-", String::as_str);
-            tracing::warn!(target: "namesrv::audit", port = "controller", user, %source, code = req.code, remark = %refusal.remark, "request refused");
             ctl.metrics.audited("refused");
+            crate::auth::access::log_refused("controller", &req, source, &refusal.remark);
             return (!req.is_oneway())
                 .then(|| req.response(crate::auth::Refusal::CODE, Some(refusal.remark)));
         }
