@@ -27,6 +27,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::types::{Raft, TypeConfig};
+use crate::config::cidr::canonical;
 use crate::controller::peers::{NodeId, Peers};
 use crate::remoting::{ClientError, RemotingClient, RemotingCommand, ResponseCode, Transport};
 
@@ -111,10 +112,7 @@ impl RaftPeers {
         let Some(address) = self.addresses.get(&id) else {
             return false;
         };
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        };
+        let ip = canonical(ip);
         let due = {
             let resolved = self.resolved.lock();
             if resolved.values().any(|r| r.ips.contains(&ip)) {
@@ -157,10 +155,7 @@ impl RaftPeers {
 async fn lookup(address: &str) -> std::io::Result<BTreeSet<IpAddr>> {
     Ok(tokio::net::lookup_host(address)
         .await?
-        .map(|a| match a.ip() {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(a.ip(), IpAddr::V4),
-            v4 => v4,
-        })
+        .map(|a| canonical(a.ip()))
         .collect())
 }
 
